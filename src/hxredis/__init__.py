@@ -1,0 +1,34 @@
+"""hxredis: the Haxall Folio database API on Redis.
+
+Project Haystack records stored as Trio text with tag indexes, Haystack filter
+queries, atomic commits with optimistic concurrency, and point history kept in
+RedisTimeSeries (or sorted sets when the server lacks the module).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import trio, zinc
+from .errors import *  # noqa: F403
+from .errors import __all__ as _errors_all
+from .filter import Filter
+from .timezones import tz, tz_name
+from .values import *  # noqa: F403
+from .values import __all__ as _values_all
+
+try:
+    __version__ = version("hxredis")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "Filter",
+    "__version__",
+    "trio",
+    "tz",
+    "tz_name",
+    "zinc",
+    *_errors_all,
+    *_values_all,
+]

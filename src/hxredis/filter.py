@@ -1,0 +1,5 @@
+"""Placeholder: Haystack filters (being written)."""
+
+
+class Filter:
+    pass

@@ -1,0 +1,1 @@
+"""Placeholder: Trio codec (being written)."""

@@ -1,0 +1,3 @@
+"""Placeholder: Haystack value kinds (being written)."""
+
+__all__: list[str] = []
