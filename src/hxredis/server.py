@@ -208,15 +208,18 @@ def _launch(
         conf.touch(mode=0o600)
         conf.write_text(f"requirepass {_quote_conf(password)}\n")
         args.insert(1, str(conf))
-    with open(log_file, "ab") as early_output:  # errors printed before the log file opens
-        process = subprocess.Popen(
-            args,
-            env=binary.env(),
-            stdin=subprocess.DEVNULL,
-            stdout=early_output,
-            stderr=early_output,
-            preexec_fn=_die_with_parent if platform.system() == "Linux" else None,
-        )
+    try:
+        with open(log_file, "ab") as early_output:  # errors printed before the log file opens
+            process = subprocess.Popen(
+                args,
+                env=binary.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=early_output,
+                stderr=early_output,
+                preexec_fn=_die_with_parent if platform.system() == "Linux" else None,
+            )
+    except OSError as exc:
+        raise ServerUnavailableError(f"cannot run {binary.server}: {exc}") from exc
     server = RedisServer(process, binary, port, data_dir, owns_dir, password)
     with _live_lock:
         _live.add(server)

@@ -1,0 +1,54 @@
+# The README commands.  `make test` and `make demo` do all set-up on a fresh Debian machine
+# with Python 3.10+: virtual environment, native build, Redis binaries (cached), servers.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+INSTALLED := $(VENV)/.hxredis-installed
+FASTCORE := $(wildcard src/_fastcore/*.pyx)
+
+.PHONY: all venv build provision test demo bench fuzz lint format clean
+
+all: test
+
+venv: $(INSTALLED)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Editable install with the dev extra; reinstalled when the build inputs change.
+$(INSTALLED): $(PY) pyproject.toml setup.py
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Rebuild the extension in place when a Cython source changed.
+build: $(INSTALLED) $(FASTCORE)
+	$(PY) setup.py --quiet build_ext --inplace
+
+provision: $(INSTALLED)
+	$(PY) -m hxredis.server provision
+
+test: build provision
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: build provision
+	$(PY) -m hxredis.cli demo
+
+bench: build provision
+	$(PY) -m pytest bench --benchmark-only --benchmark-columns=min,median,mean,ops,rounds $(PYTEST_ARGS)
+
+fuzz: build
+	$(PY) -m pytest tests -m slow --hypothesis-profile=fuzz $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+clean:
+	rm -rf build dist *.egg-info src/*.egg-info src/_fastcore/*.c src/_fastcore/*.so .pytest_cache .benchmarks

@@ -1,0 +1,53 @@
+"""Shared fixtures: real Redis servers (one with RedisTimeSeries, one without) started by
+hxredis's own launcher for the whole session, and per-test isolated key namespaces."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from hxredis.server import RedisServer, start_server
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
+)
+settings.register_profile(
+    "fuzz", deadline=None, suppress_health_check=list(HealthCheck), max_examples=20_000
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def stack_server() -> Iterator[RedisServer]:
+    """Redis Stack with the RedisTimeSeries module, for the whole test session."""
+    with start_server(timeseries=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def plain_server() -> Iterator[RedisServer]:
+    """Redis without modules, for the whole test session."""
+    with start_server(timeseries=False) as server:
+        yield server
+
+
+@pytest.fixture(params=["stack", "plain"])
+def redis_server(request: pytest.FixtureRequest) -> RedisServer:
+    """Each test using this runs twice: against the TimeSeries server and the plain one."""
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture
+def db_name() -> str:
+    """A database name no other test uses, so tests never see each other's data."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def key_prefix(db_name: str) -> str:
+    """A key prefix unique to this test (for tests that talk to Redis without a Folio)."""
+    return f"hxtest:{db_name}:"
