@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from redis.connection import Connection, PythonRespSerializer
 from redis._parsers.encoders import Encoder
+from redis.connection import Connection, PythonRespSerializer
 
 from hxredis import resp
 from hxredis._fastcore import resp as native

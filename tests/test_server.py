@@ -58,8 +58,8 @@ def test_password_required_and_hidden(tmp_path) -> None:
             redis.Redis(host=server.host, port=server.port).ping()
         assert secret not in repr(server)
         assert secret not in server.url
-        cmdline = open(f"/proc/{server.process.pid}/cmdline", "rb").read()
-        assert secret.encode() not in cmdline
+        with open(f"/proc/{server.process.pid}/cmdline", "rb") as cmdline:
+            assert secret.encode() not in cmdline.read()
     assert tmp_path.exists()  # a caller's directory is kept
 
 
@@ -81,7 +81,7 @@ def test_missing_binary_is_a_clear_error(tmp_path) -> None:
     script = tmp_path / "fails.sh"
     script.write_text("#!/bin/sh\necho 'bad config line' >&2\nexit 3\n")
     script.chmod(0o755)
-    with pytest.raises(ServerUnavailableError, match="exit.*3.*bad config line"):
+    with pytest.raises(ServerUnavailableError, match=r"exit.*3.*bad config line"):
         start_server(binary=Binary(script))
 
 
