@@ -95,7 +95,7 @@ def test_packed_commands_are_understood_by_redis(redis_server, key_prefix) -> No
     conn = client.connection_pool.get_connection()
     try:
         key = key_prefix + "raw"
-        conn.send_packed_command(native.pack_commands([("SET", key, "é\r\n"), ("GET", key)]))
+        conn.send_packed_command([native.pack_commands([("SET", key, "é\r\n"), ("GET", key)])])
         assert conn.read_response() == b"OK"
         assert conn.read_response() == "é\r\n".encode()
     finally:
