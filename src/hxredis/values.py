@@ -279,16 +279,15 @@ _CHAR_ESCAPES = {
     "\t": "\\t",
     "\\": "\\\\",
     "'": "\\'",
-    "$": "\\$",
 }
 
 
-def _char_code(c: str) -> str:
-    """Fantom ``Str.toCode('\\'', true)`` of one char, for error messages."""
+def _char_code(c: str, escape_unicode: bool = True) -> str:
+    """Fantom ``Str.toCode('\\'', escape_unicode)`` of one char, for error messages."""
     n = ord(c)
     if c in _CHAR_ESCAPES:
         return f"'{_CHAR_ESCAPES[c]}'"
-    if n < 0x20 or n > 127:
+    if n < 0x20 or (escape_unicode and n > 127):
         return f"'\\u{{{n:x}}}'"
     return f"'{c}'"
 
