@@ -49,7 +49,7 @@ _DURATION_SECONDS_BY_NAME = {
 
 def _load() -> tuple[dict[str, str], dict[str, str], dict[str, float]]:
     """Parse data/units.txt into (id -> symbol, symbol -> quantity, id -> duration seconds)."""
-    text = files(__package__).joinpath("data/units.txt").read_text(encoding="utf-8")
+    text = (files(__package__) / "data" / "units.txt").read_text(encoding="utf-8")
     symbol_of: dict[str, str] = {}
     quantity: dict[str, str] = {}
     seconds: dict[str, float] = {}
