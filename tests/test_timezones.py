@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import io
 import pickle
+import struct
 from datetime import datetime, timedelta, timezone, tzinfo
 from importlib.resources import files
-from pathlib import Path
-from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from hxredis import timezones
 from hxredis.errors import ParseError
 from hxredis.timezones import REL, UTC, is_tz_name, tz, tz_name
 
@@ -321,9 +325,13 @@ def test_zone_without_haystack_name() -> None:
     needs("Factory")
     with pytest.raises(ValueError, match="no Haystack name"):
         tz_name(ZoneInfo("Factory"))
-    path = next(Path(root, UTC.key) for root in TZPATH if Path(root, UTC.key).is_file())
-    with path.open("rb") as tzif:
-        keyless = ZoneInfo.from_file(tzif)
+
+
+def test_zone_without_key() -> None:
+    # smallest TZif v1 file: no transitions, one type (UTC+0, abbreviation "X")
+    tzif = b"TZif" + bytes(16) + struct.pack(">6l", 0, 0, 0, 0, 1, 2) + bytes(6) + b"X\0"
+    keyless = ZoneInfo.from_file(io.BytesIO(tzif))
+    assert keyless.key is None
     with pytest.raises(ValueError, match="no Haystack name"):
         tz_name(keyless)
 
@@ -355,3 +363,33 @@ def test_zoneinfo_lookup_error_is_not_leaked() -> None:
             tz(bad)
     assert issubclass(ParseError, ValueError)
     assert not issubclass(ParseError, ZoneInfoNotFoundError)
+
+
+def test_tz_database_without_a_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    needs("Europe/Brussels")
+    real_zoneinfo = timezones.ZoneInfo
+
+    def zoneinfo_lacking(key: str) -> ZoneInfo:
+        if key in ("Europe/Amsterdam", "America/New_York"):
+            raise ZoneInfoNotFoundError(key)
+        return real_zoneinfo(key)
+
+    monkeypatch.setattr(timezones, "ZoneInfo", zoneinfo_lacking)
+    tz.cache_clear()
+    try:
+        assert tz("Amsterdam").key == "Europe/Brussels"  # a city's own id falls back
+        with pytest.raises(ParseError, match=r"New_York \(America/New_York\) is missing"):
+            tz("New_York")
+    finally:
+        tz.cache_clear()
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_a_zone_or_a_parse_error(text: str) -> None:
+    try:
+        zone = tz(text)
+    except ParseError:
+        assert not is_tz_name(text)
+    else:
+        assert is_tz_name(text)
+        assert tz(tz_name(zone)) is zone

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.resources import files
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hxredis.errors import ParseError
 from hxredis.units import (
@@ -241,3 +243,15 @@ def test_quantity_of(unit: str, quantity: str) -> None:
 @pytest.mark.parametrize("unit", [None, "bogus", "_custom"])
 def test_quantity_of_unknown(unit: str | None) -> None:
     assert quantity_of(unit) is None
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_a_unit_or_a_parse_error(text: str) -> None:
+    try:
+        symbol = canonical_unit(text)
+    except ParseError:
+        assert not is_unit(text)
+    else:
+        assert is_unit(text)
+        assert canonical_unit_strict(symbol) == symbol
+        assert canonical_unit(symbol) == symbol
