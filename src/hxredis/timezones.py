@@ -117,10 +117,10 @@ def tz(name: str) -> ZoneInfo:
     ``Etc/GMT+5`` (offset -05:00). Raises :class:`~hxredis.errors.ParseError`
     (``Unknown timezone: x``) for any other name.
     """
-    name_ = _NAME_OF.get(name) if isinstance(name, str) else None
-    if name_ is None:
+    haystack_name = _NAME_OF.get(name) if isinstance(name, str) else None
+    if haystack_name is None:
         raise ParseError(f"Unknown timezone: {name}")
-    return _zone(name_)
+    return _zone(haystack_name)
 
 
 UTC: ZoneInfo = tz("UTC")
