@@ -28,7 +28,6 @@ def table(filename: str) -> list[str]:
 
 CANONICAL = [tuple(line.split("\t")) for line in table("timezones.txt")]
 ALIASES = [tuple(line.split("=")) for line in table("timezone-aliases.txt")]
-OWN_HISTORY = set(table("timezone-own-history.txt"))
 
 
 def needs(*keys: str) -> None:
@@ -120,20 +119,9 @@ VECTORS_6_13 = [
     ("", None, None),
 ]
 
-# hxredis's [R] choice (section 5): cities merged into another city's zone by tzdata 2022b
-# keep their own name and IANA id, where Haxall renames them (Amsterdam -> Brussels).
-OWN_NAME = {
-    "Amsterdam": ("Amsterdam", "Europe/Amsterdam"),
-    "Europe/Amsterdam": ("Amsterdam", "Europe/Amsterdam"),
-    "Oslo": ("Oslo", "Europe/Oslo"),
-    "Stockholm": ("Stockholm", "Europe/Stockholm"),
-    "Copenhagen": ("Copenhagen", "Europe/Copenhagen"),
-}
-
 
 @pytest.mark.parametrize(("text", "name", "iana"), VECTORS_6_13)
 def test_vectors_6_13(text: str, name: str | None, iana: str | None) -> None:
-    name, iana = OWN_NAME.get(text, (name, iana))
     if name is None:
         with pytest.raises(ParseError, match=r"^Unknown timezone: "):
             tz(text)
@@ -181,8 +169,8 @@ def test_appendix_c_has_252_aliases() -> None:
 
 @pytest.mark.parametrize(("alias", "target"), ALIASES, ids=[alias for alias, _ in ALIASES])
 def test_alias_normalisation(alias: str, target: str) -> None:
-    expected = alias.rpartition("/")[2] if alias in OWN_HISTORY else target
-    iana = alias if alias in OWN_HISTORY else dict(CANONICAL)[target]
+    expected = target
+    iana = dict(CANONICAL)[target]
     needs(iana)
     zone = tz(alias)
     assert zone.key == iana
@@ -221,23 +209,11 @@ def test_canonical_names_win_over_alias_segments() -> None:
     assert tz("Cordoba").key == "America/Argentina/Cordoba"
 
 
-@pytest.mark.parametrize("alias", sorted(OWN_HISTORY))
-def test_cities_with_own_history_keep_their_name(alias: str) -> None:
-    needs(alias)
-    city = alias.rpartition("/")[2]
-    assert tz(city) is tz(alias)
-    assert tz(city).key == alias
-    assert tz_name(tz(city)) == city
-    assert tz_name(ZoneInfo(alias)) == city
-
-
-def test_own_history_list_is_region_city_aliases() -> None:
-    aliases = {alias for alias, _ in ALIASES}
-    assert len(OWN_HISTORY) == 95
-    assert aliases >= OWN_HISTORY
-    assert all(alias.count("/") == 1 for alias in OWN_HISTORY)
-    assert {"Europe/Amsterdam", "Europe/Oslo", "Atlantic/Reykjavik"} <= OWN_HISTORY
-    assert not {"Asia/Calcutta", "Europe/Kiev", "US/Eastern", "CET"} & OWN_HISTORY
+def test_cities_merged_by_tzdata_take_the_haxall_name() -> None:
+    assert tz_name(tz("Amsterdam")) == "Brussels"
+    assert tz("Europe/Amsterdam") is tz("Brussels")
+    assert tz_name(tz("Oslo")) == "Berlin"
+    assert tz_name(ZoneInfo("Europe/Amsterdam")) == "Brussels"
 
 
 def test_aliases_share_one_zone_object() -> None:

@@ -11,18 +11,8 @@ Haystack names a timezone by the city part of its IANA id: ``America/New_York`` 
    resolves to its canonical zone (``PST8PDT`` is ``Los_Angeles``);
 3. else :class:`~hxredis.errors.ParseError`. Names are case-sensitive.
 
-Two deliberate choices where Haxall's behaviour does not suit Python:
+One deliberate choice where Haxall's behaviour does not suit Python:
 
-* **Cities merged into another city's zone keep their own name.** Since tzdata 2022b,
-  zones such as ``Europe/Amsterdam`` or ``Europe/Oslo`` are links to another city's zone
-  (``Brussels``, ``Berlin``) because they agree since 1970, and Haxall rewrites
-  ``Amsterdam`` as ``Brussels``. The full tz database (``backzone``) still has their own
-  history, and ``zoneinfo`` has the ids, so here ``tz("Amsterdam")`` is
-  ``ZoneInfo("Europe/Amsterdam")`` and its name stays ``Amsterdam`` (formats.md section 5,
-  [R]). Haxall reads these names as aliases, so the text stays portable. This applies to
-  the 95 ``Region/City`` aliases that are zones of their own in tzdata's ``backzone``
-  (``data/timezone-own-history.txt``); renamed cities (``Calcutta``, ``Kiev``) and legacy
-  names (``US/Eastern``, ``CET``) still normalise.
 * **``Rel``** (Fantom's "relative" zone, ``Etc/Rel``) has no IANA zone: it is :data:`REL`,
   a ``ZoneInfo`` at UTC+0 whose abbreviation and Haystack name are ``Rel``.
 
@@ -50,26 +40,19 @@ def _table(filename: str) -> list[str]:
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def _load() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Build (input -> Haystack name, Haystack name -> zoneinfo key, own city -> merged into)."""
+def _load() -> tuple[dict[str, str], dict[str, str]]:
+    """Build (input -> Haystack name, Haystack name -> zoneinfo key)."""
     key_of = dict(line.split("\t") for line in _table("timezones.txt"))
-    own_history = frozenset(_table("timezone-own-history.txt"))
     name_of: dict[str, str] = {}
-    merged_into: dict[str, str] = {}
     for line in _table("timezone-aliases.txt"):  # sorted: a later last segment wins
         alias, target = line.split("=")
-        city = alias.rpartition("/")[2]
-        if alias in own_history:
-            key_of[city] = alias
-            merged_into[city] = target
-            target = city
-        name_of[alias] = name_of[city] = target
+        name_of[alias] = name_of[alias.rpartition("/")[2]] = target
     for name, key in key_of.items():  # canonical names and ids win over aliases
         name_of[name] = name_of[key] = name
-    return name_of, key_of, merged_into
+    return name_of, key_of
 
 
-_NAME_OF, _KEY_OF, _MERGED_INTO = _load()
+_NAME_OF, _KEY_OF = _load()
 
 
 class _RelZone(ZoneInfo):
@@ -99,9 +82,6 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(key)
     except ZoneInfoNotFoundError:
-        merged_into = _MERGED_INTO.get(name)
-        if merged_into is not None:  # a tz database without the city's own id
-            return _zone(merged_into)
         raise ParseError(
             f"Timezone {name} ({key}) is missing from the tz database; install tzdata"
         ) from None
