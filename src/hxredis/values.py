@@ -166,6 +166,33 @@ class Number:
         object.__setattr__(self, "_val", val)
         object.__setattr__(self, "_unit", None if unit is None else units.canonical_unit(unit))
 
+    @classmethod
+    def from_str(cls, text: str, strict_unit: bool = False) -> Number:
+        """Haxall ``Number.fromStr``: exactly one Zinc number token (``12``, ``-2.4%``,
+        ``1_000``, ``INF``, ``-INF``, ``NaN``), nothing before or after it.
+
+        With ``strict_unit`` the unit text must be the canonical symbol (``6sec``, not
+        ``6s``).  ParseError for anything else.
+        """
+        special = _SPECIAL_NUMBERS.get(text)
+        if special is not None:
+            return special
+        from .tokenizer import Tokenizer  # the tokenizer imports this module
+
+        first, second = text[:1], text[1:2]
+        if not ("0" <= first <= "9" or (first == "-" and "0" <= second <= "9")):
+            raise ParseError(f"Invalid Number: {text!r}")
+        tokens = Tokenizer(text)
+        tok = tokens.next()
+        if tok.type != "num" or tokens.pos != len(text):
+            raise ParseError(f"Invalid Number: {text!r}")
+        num: Number = tok.val
+        if strict_unit and num._unit is not None:
+            m = _NUMBER_PREFIX.match(text)
+            if m is None or text[m.end() :] != num._unit:
+                raise ParseError(f"Invalid unit, not the canonical symbol: {text!r}")
+        return num
+
     @property
     def val(self) -> float:
         """The float value."""
@@ -262,6 +289,14 @@ class Number:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Number, (self._val, self._unit))
+
+
+_SPECIAL_NUMBERS = {
+    "INF": Number(math.inf),
+    "-INF": Number(-math.inf),
+    "NaN": Number(math.nan),
+}
+_NUMBER_PREFIX = re.compile(r"-?[0-9]+(?:_[0-9]+)*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 # ------------------------------------------------------------------------------------------------
