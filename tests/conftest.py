@@ -51,3 +51,27 @@ def db_name() -> str:
 def key_prefix(db_name: str) -> str:
     """A key prefix unique to this test (for tests that talk to Redis without a Folio)."""
     return f"hxtest:{db_name}:"
+
+
+@pytest.fixture
+def open_db(redis_server: RedisServer, db_name: str):
+    """Open Folios on the parametrized server, all on this test's database; closed after."""
+    import hxredis as hx
+
+    opened: list[hx.Folio] = []
+
+    def _open(**kwargs) -> hx.Folio:
+        kwargs.setdefault("name", db_name)
+        db = hx.open(redis_server.url, **kwargs)
+        opened.append(db)
+        return db
+
+    yield _open
+    for db in opened:
+        db.close()
+
+
+@pytest.fixture
+def db(open_db):
+    """A Folio on a fresh database of the parametrized server (both servers in turn)."""
+    return open_db()

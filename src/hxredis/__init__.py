@@ -3,6 +3,10 @@
 Project Haystack records stored as Trio text with tag indexes, Haystack filter
 queries, atomic commits with optimistic concurrency, and point history kept in
 RedisTimeSeries (or sorted sets when the server lacks the module).
+
+>>> import hxredis as hx
+>>> with hx.open("redis://localhost:6379/0", name="demo") as db:
+...     site = db.commit(hx.Diff.make_add({"dis": "Site 1", "site": hx.MARKER})).new_rec
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import trio, zinc
+from .diff import Diff
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
 from .filter import Filter
-from .timezones import tz, tz_name
+from .folio import Folio, open
+from .hooks import CommitEvent, FolioHooks, HisWriteEvent
+from .record import Rec
+from .timezones import REL, UTC, is_tz_name, tz, tz_name
 from .values import *  # noqa: F403
 from .values import __all__ as _values_all
 
@@ -23,8 +31,18 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "REL",
+    "UTC",
+    "CommitEvent",
+    "Diff",
     "Filter",
+    "Folio",
+    "FolioHooks",
+    "HisWriteEvent",
+    "Rec",
     "__version__",
+    "is_tz_name",
+    "open",
     "trio",
     "tz",
     "tz_name",

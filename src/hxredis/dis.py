@@ -1,0 +1,103 @@
+"""Live display names of records (folio.md section 6).
+
+Every record's id Ref carries the record's display string: its ``disMacro`` evaluated with
+each ``$xRef`` replaced by the (recursively computed) display of the target, else
+``dis``, ``disKey``, ``name`` ... else the id.  While a record's display is being computed
+its Ref shows the raw id, so a cycle or self-reference renders as the id; a Ref to a
+missing record shows its id.
+
+:class:`DisplayNames` updates incrementally: after a change it recomputes the changed
+records and, transitively, the records whose ``disMacro`` names one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .values import Ref, dis_of
+
+__all__ = ["DisplayNames"]
+
+_MACRO_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)")
+
+
+def _macro_targets(rec: Mapping[str, Any]) -> set[str]:
+    """Ids of the records a record's disMacro shows (through Ref-valued variables)."""
+    pattern = rec.get("disMacro")
+    if not isinstance(pattern, str):
+        return set()
+    targets = set()
+    for match in _MACRO_VAR.finditer(pattern):
+        val = rec.get(match.group(1) or match.group(2))
+        if isinstance(val, Ref):
+            targets.add(val.id)
+    return targets
+
+
+class DisplayNames:
+    """Keeps the ``dis`` of each record's interned id Ref current.
+
+    ``lookup(id)`` returns the current record (or None); ``ref_of(id)`` the interned Ref
+    of an id.  Call :meth:`changed` with the ids of added, updated and removed records.
+    """
+
+    def __init__(
+        self,
+        lookup: Callable[[str], Mapping[str, Any] | None],
+        ref_of: Callable[[str], Ref],
+    ) -> None:
+        self._lookup = lookup
+        self._ref_of = ref_of
+        self._depends_on: dict[str, set[str]] = {}  # macro record -> ids its macro shows
+        self._dependents: dict[str, set[str]] = {}  # id -> macro records showing it
+
+    def changed(self, ids: Iterable[str]) -> None:
+        """Recompute the display of ``ids`` and of every record whose macro depends on them."""
+        todo: set[str] = set()
+        stack = list(ids)
+        while stack:
+            rec_id = stack.pop()
+            if rec_id not in todo:
+                todo.add(rec_id)
+                stack.extend(self._dependents.get(rec_id, ()))
+        for rec_id in todo:
+            self._track(rec_id)
+        done: set[str] = set()
+        in_progress: set[str] = set()
+        for rec_id in todo:
+            self._compute(rec_id, todo, done, in_progress)
+
+    def _track(self, rec_id: str) -> None:
+        rec = self._lookup(rec_id)
+        new = _macro_targets(rec) if rec is not None else set()
+        old = self._depends_on.pop(rec_id, set())
+        for target in old - new:
+            users = self._dependents[target]
+            users.discard(rec_id)
+            if not users:
+                del self._dependents[target]
+        for target in new - old:
+            self._dependents.setdefault(target, set()).add(rec_id)
+        if new:
+            self._depends_on[rec_id] = new
+
+    def _compute(self, rec_id: str, todo: set[str], done: set[str], in_progress: set[str]) -> None:
+        if rec_id in done or rec_id in in_progress:
+            return
+        ref = self._ref_of(rec_id)
+        rec = self._lookup(rec_id)
+        if rec is None:
+            ref._set_dis(None)
+            done.add(rec_id)
+            return
+        in_progress.add(rec_id)
+        ref._set_dis(rec_id)  # the cycle guard: shown while computing
+        for target in self._depends_on.get(rec_id, ()):
+            if target in todo:
+                self._compute(target, todo, done, in_progress)
+        ref._set_dis(dis_of(rec))  # falls back to the id Ref's dis: the id itself
+        in_progress.discard(rec_id)
+        done.add(rec_id)
+

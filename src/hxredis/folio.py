@@ -1,0 +1,821 @@
+"""The Folio: Haystack records in Redis behind an in-memory cache (folio.md, architecture.md).
+
+Reads are answered from the cache: every record, indexed by tag, with live display names.
+Persistent commits are checked and applied atomically inside Redis (see :mod:`.store`);
+the cache changes only after Redis confirmed.  Each open Folio follows the database's change
+stream in a background thread, so commits made by other processes show in its reads within
+milliseconds; :meth:`Folio.sync` catches up at once.  Transient tags (``curVal`` and the
+like) live in this process's memory only: other processes do not see them and they are
+gone after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from . import trio, zinc
+from .diff import Diff, check_diffs
+from .dis import DisplayNames
+from .errors import (
+    CommitError,
+    ConcurrentChangeError,
+    FolioError,
+    LoadError,
+    ParseError,
+    ShutdownError,
+    UnknownRecError,
+)
+from .filter import Filter
+from .hooks import CommitEvent
+from .keys import KeySchema
+from .query_plan import TagIndex, count, execute
+from .record import FrozenList, Rec
+from .server import RedisServer, start_server
+from .store import ChangeEntry, RecordWrite, RedisStore
+from .timezones import UTC
+from .values import REMOVE, Ref
+
+__all__ = ["Folio", "open"]
+
+log = logging.getLogger("hxredis")
+
+_NOT_INDEXED_IN_REDIS = frozenset({"id", "mod"})
+_MS = timedelta(milliseconds=1)
+
+
+def open(  # noqa: A001 - the contract's name: hx.open
+    uri: str | None = None,
+    *,
+    name: str = "default",
+    id_prefix: str | None = None,
+    prefix: str = "hx",
+    hooks: Any = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    skip_bad_records: bool = False,
+    follow: bool = True,
+    **options: Any,
+) -> Folio:
+    """Open (creating if needed) the database ``name`` in Redis.
+
+    ``uri``: ``redis://[user:password@]host:port/db``, ``rediss://...`` (TLS options such as
+    ``ssl_ca_certs`` go in ``options``) or ``unix:///path/redis.sock``; any other keyword
+    ``options`` are passed to redis-py.  An explicit ``uri`` beats the environment variable
+    ``HXREDIS_URI``; with neither, an embedded Redis server is started (Redis Stack when it
+    can be had, else plain Redis) keeping its data in ``data_dir`` (default
+    ``~/.local/share/hxredis``) and stopped when the Folio closes.
+
+    ``id_prefix`` (e.g. ``"p:demo:r:"``) makes relative ids absolute; ``prefix`` starts every
+    Redis key.  A record that cannot be decoded raises :class:`LoadError` naming its key
+    unless ``skip_bad_records`` is set (then it is skipped, counted in
+    ``db.skipped_records`` and logged).  ``follow=False`` turns the background change
+    reader off (call :meth:`Folio.sync` yourself).
+
+    Raises ValueError for a malformed URI, name, prefix or id_prefix, and
+    :class:`SchemaVersionError` for a database written by an unknown schema version.
+    """
+    server = None
+    if uri is None:
+        uri = os.environ.get("HXREDIS_URI") or None
+    if uri is None:
+        directory = Path(data_dir) if data_dir is not None else _default_data_dir()
+        server = start_server(persistence=True, data_dir=directory)
+        client = server.client()
+    else:
+        client = _client_from_url(uri, options)
+    try:
+        return Folio(
+            client,
+            name=name,
+            id_prefix=id_prefix,
+            prefix=prefix,
+            hooks=hooks,
+            server=server,
+            skip_bad_records=skip_bad_records,
+            follow=follow,
+        )
+    except BaseException:
+        client.close()
+        if server is not None:
+            server.stop()
+        raise
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "hxredis"
+
+
+def _client_from_url(uri: str, options: Mapping[str, Any]) -> redis.Redis:
+    """A redis-py client; ValueError (without the password) for a malformed URI."""
+    if not isinstance(uri, str) or not re.match(r"(rediss?|unix)://", uri):
+        raise ValueError(
+            f"invalid Redis URI {_redact(uri)!r}: expected redis://, rediss:// or unix://"
+        )
+    try:
+        return redis.Redis.from_url(uri, **options)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        for secret in _secrets(uri):
+            message = message.replace(secret, "***")
+        raise ValueError(f"invalid Redis URI {_redact(uri)!r}: {message}") from None
+
+
+def _secrets(uri: str) -> list[str]:
+    match = re.match(r"[a-z]+://([^@/]*)@", uri)
+    if not match:
+        return []
+    user_info = match.group(1)
+    return [part for part in (user_info, user_info.partition(":")[2]) if part]
+
+
+def _redact(uri: object) -> str:
+    """The URI with any password replaced by ``***``."""
+    return re.sub(r"^([a-z]+://)([^@/:]*:)?[^@/]*@", r"\1\2***@", str(uri))
+
+
+class Folio:
+    """A Haystack database in Redis; create it with :func:`hxredis.open`.
+
+    Thread-safe: reads and commits may come from several threads.  Use it as a context
+    manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        name: str = "default",
+        id_prefix: str | None = None,
+        prefix: str = "hx",
+        hooks: Any = None,
+        server: RedisServer | None = None,
+        skip_bad_records: bool = False,
+        follow: bool = True,
+    ) -> None:
+        if id_prefix is not None:
+            try:
+                Ref("test").to_abs(id_prefix)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"invalid id_prefix {id_prefix!r}: {exc}") from None
+        self._keys = KeySchema(prefix, name)
+        self._name = name
+        self._id_prefix = id_prefix
+        self._client = client
+        self._server = server
+        self._source = uuid.uuid4().hex
+        self._store = RedisStore(client, self._keys, self._source)
+        self._lock = threading.RLock()
+        self._closed = False
+        self._hooks: Any = None
+        self._skip_bad = skip_bad_records
+        self.skipped_records = 0
+        # the cache: persistent tags per id, transient tags per id, the merged read views
+        self._persistent: dict[str, Rec] = {}
+        self._transient: dict[str, dict[str, Any]] = {}
+        self._views: dict[str, Rec] = {}
+        self._refs: dict[str, Ref] = {}
+        self._index = TagIndex()
+        self._dis = DisplayNames(self._views.get, self._intern)
+        self._cur_ver = 0
+        self._stream_ver = 0
+        self._last_entry = "0-0"
+        self._last_mod = datetime.now(UTC).replace(microsecond=0)
+        self._store.ensure_schema()
+        self._load()
+        if hooks is not None:
+            self.hooks = hooks
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
+        if follow:
+            self._follower = threading.Thread(
+                target=self._follow, name=f"hxredis-follow-{name}", daemon=True
+            )
+            self._follower.start()
+
+    # ------------------------------------------------------------------------------------------
+    # identity and lifecycle
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The database name."""
+        return self._name
+
+    @property
+    def id_prefix(self) -> str | None:
+        """The prefix that makes relative ids absolute, e.g. ``"p:demo:r:"``, or None."""
+        return self._id_prefix
+
+    @property
+    def cur_ver(self) -> int:
+        """The database version: it increases with every persistent commit (from any process)."""
+        return self._cur_ver
+
+    @property
+    def client(self) -> redis.Redis:
+        """The redis-py client this Folio uses."""
+        return self._client
+
+    @property
+    def is_closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    @property
+    def hooks(self) -> Any:
+        """The installed hooks object (see :mod:`hxredis.hooks`), or None."""
+        return self._hooks
+
+    @hooks.setter
+    def hooks(self, hooks: Any) -> None:
+        if self._hooks is not None:
+            raise FolioError("Cannot modify hooks more than once")
+        self._hooks = hooks
+
+    def close(self) -> None:
+        """Stop following changes, release connections and the embedded server; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        if self._follower is not None and self._follower is not threading.current_thread():
+            self._follower.join(timeout=5)
+        self._client.close()
+        if self._server is not None:
+            self._server.stop()
+
+    def __enter__(self) -> Folio:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._persistent)} recs, ver {self._cur_ver}"
+        return f"<hx.Folio {self._name!r} {state}>"
+
+    def _check_read(self) -> None:
+        if self._closed:
+            raise ShutdownError("Cannot read, folio is closed")
+
+    def _check_write(self) -> None:
+        if self._closed:
+            raise ShutdownError("Cannot write, folio is closed")
+
+    # ------------------------------------------------------------------------------------------
+    # reads
+    # ------------------------------------------------------------------------------------------
+
+    def read_by_id(self, id: Ref | str, checked: bool = True) -> Rec | None:
+        """The live record with this id.  A missing or trashed record raises
+        :class:`UnknownRecError` when ``checked``, else gives None."""
+        self._check_read()
+        ref = self._abs_ref(id)
+        rec = self._views.get(ref.id)
+        if rec is None or "trash" in rec:
+            if checked:
+                raise UnknownRecError(f"@{ref.id}")
+            return None
+        return rec
+
+    def read_by_ids(self, ids: Iterable[Ref | str], checked: bool = True) -> list[Rec | None]:
+        """The live records with these ids, in order.  The first missing or trashed one
+        raises :class:`UnknownRecError` when ``checked``; else its slot is None."""
+        self._check_read()
+        refs = [self._abs_ref(i) for i in ids]
+        with self._lock:
+            recs = [self._views.get(ref.id) for ref in refs]
+        out: list[Rec | None] = []
+        for ref, rec in zip(refs, recs):
+            if rec is None or "trash" in rec:
+                if checked:
+                    raise UnknownRecError(f"@{ref.id}")
+                rec = None
+            out.append(rec)
+        return out
+
+    def read_by_id_trash(self, id: Ref | str, checked: bool = True) -> Rec | None:
+        """The record with this id, live or in the trash."""
+        self._check_read()
+        ref = self._abs_ref(id)
+        rec = self._views.get(ref.id)
+        if rec is None and checked:
+            raise UnknownRecError(f"@{ref.id}")
+        return rec
+
+    def read(self, filter: Filter | str, checked: bool = True) -> Rec | None:
+        """The first live record matching ``filter``; :class:`UnknownRecError` (or None when
+        not ``checked``) if there is none."""
+        found = self.read_all(filter, limit=1)
+        if found:
+            return found[0]
+        if checked:
+            raise UnknownRecError(str(self._filter(filter)))
+        return None
+
+    def read_all(
+        self,
+        filter: Filter | str,
+        *,
+        limit: int | None = None,
+        sort: bool = False,
+        search: str | None = None,
+    ) -> list[Rec]:
+        """Every live record matching ``filter``, in a stable order.
+
+        ``limit`` caps the number of records (None: no cap; <= 0: none); ``search`` also
+        requires a match of ``"re:<regex>"``, ``"f:<filter>"`` or a case-insensitive glob
+        against the display string, the id (patterns of 8+ chars) or any Str tag; ``sort``
+        sorts the result (after the limit) by display string, numbers in it compared as
+        numbers.
+        """
+        self._check_read()
+        f = self._filter(filter)
+        if limit is not None and limit <= 0:
+            return []
+        keep = self._search(search)
+        with self._lock:
+            out = list(self._select(f, trash=False, keep=keep, limit=limit))
+        if sort:
+            out.sort(key=_dis_sort_key)
+        return out
+
+    def read_count(self, filter: Filter | str, *, limit: int | None = None) -> int:
+        """The number of live records matching ``filter`` (at most ``limit``)."""
+        self._check_read()
+        f = self._filter(filter)
+        if limit is not None and limit <= 0:
+            return 0
+        with self._lock:
+            if limit is None and not self._index.ids_with("trash"):
+                return count(f, self._index, self._views, self._resolve)
+            return sum(1 for _ in self._select(f, trash=False, keep=None, limit=limit))
+
+    def read_trash(self, filter: Filter | str) -> list[Rec]:
+        """The records in the trash matching ``filter``."""
+        self._check_read()
+        f = self._filter(filter)
+        with self._lock:
+            return list(self._select(f, trash=True, keep=None, limit=None))
+
+    def _select(
+        self,
+        f: Filter,
+        *,
+        trash: bool,
+        keep: Callable[[Rec], bool] | None,
+        limit: int | None,
+    ) -> Iterator[Rec]:
+        views = self._views
+        found = 0
+        for rec_id in execute(f, self._index, views, self._resolve):
+            rec = views[rec_id]
+            if ("trash" in rec) != trash or (keep is not None and not keep(rec)):
+                continue
+            yield rec
+            found += 1
+            if limit is not None and found >= limit:
+                return
+
+    def _resolve(self, ref: Ref) -> Rec | None:
+        return self._views.get(ref.id)
+
+    def _filter(self, filter: Filter | str) -> Filter:
+        if isinstance(filter, Filter):
+            return filter
+        if isinstance(filter, str):
+            return Filter.parse(filter)
+        raise TypeError(f"filter must be a hx.Filter or str, not {type(filter).__name__}")
+
+    def _search(self, search: str | None) -> Callable[[Rec], bool] | None:
+        text = (search or "").strip()
+        if not text:
+            return None
+        if text.startswith("f:"):
+            inner = Filter.parse(text[2:])
+            return lambda rec: inner.matches(rec, self._resolve)
+        if text.startswith("re:"):
+            try:
+                regex = re.compile(text[3:])
+            except re.error as exc:
+                raise ParseError(f"Invalid search regex {text[3:]!r}: {exc}") from None
+            return _search_matcher(lambda s: regex.search(s) is not None, long_enough=True)
+        pattern = f"*{text.lower()}*"
+        return _search_matcher(
+            lambda s: fnmatchcase(s.lower(), pattern), long_enough=len(text) >= 8
+        )
+
+    def _abs_ref(self, id: Ref | str) -> Ref:
+        ref = id if isinstance(id, Ref) else Ref(id) if isinstance(id, str) else None
+        if ref is None:
+            raise TypeError(f"id must be a hx.Ref or str, not {type(id).__name__}")
+        if self._id_prefix is not None and ref.is_rel:
+            return ref.to_abs(self._id_prefix)
+        return ref
+
+    # ------------------------------------------------------------------------------------------
+    # commits
+    # ------------------------------------------------------------------------------------------
+
+    def commit(self, diff: Diff) -> Diff:
+        """Apply one Diff; returns the result Diff (``.new_rec`` is the record now)."""
+        return self.commit_all([diff])[0]
+
+    def commit_all(self, diffs: Sequence[Diff]) -> list[Diff]:
+        """Apply a batch of Diffs atomically: all of them or none.
+
+        Raises :class:`DiffError` for an invalid batch, :class:`CommitError` for an add of
+        an existing id or a change of a missing record (or a transient/persistent tag
+        clash), :class:`ConcurrentChangeError` when a record changed since its Diff's old
+        record was read (unless the Diff has ``FORCE``), and whatever a ``pre_commit`` hook
+        raises.  On any error nothing is applied, in Redis or in the cache.
+        """
+        self._check_write()
+        diffs = list(diffs)
+        for diff in diffs:
+            if not isinstance(diff, Diff):
+                raise TypeError(f"commit takes hx.Diff objects, not {type(diff).__name__}")
+        check_diffs(diffs)
+        with self._lock:
+            self._check_write()
+            try:
+                self._verify(diffs)
+            except CommitError:
+                self._sync_locked()  # another process may have made it right
+                self._verify(diffs)
+            self._run_hooks("pre_commit", diffs, [self._views.get(self._diff_id(d)) for d in diffs])
+            if diffs[0].is_transient:
+                results = self._commit_transient(diffs)
+            else:
+                results = self._commit_persistent(diffs)
+        for result in results:
+            self._run_hook("post_commit", CommitEvent(result, result.old_rec))
+        return results
+
+    def _diff_id(self, diff: Diff) -> str:
+        return self._abs_ref(diff.id).id
+
+    def _verify(self, diffs: Sequence[Diff]) -> None:
+        """Haxall's per-diff checks against the cache: existence, mod, tag overlap."""
+        for diff in diffs:
+            rec_id = self._diff_id(diff)
+            current = self._persistent.get(rec_id)
+            if diff.is_add:
+                if current is not None:
+                    raise CommitError(f"Rec already exists: {rec_id}")
+                continue
+            if current is None:
+                raise CommitError(f"Rec not found: {rec_id}")
+            if not diff.is_force and current.get("mod") != diff.old_mod:
+                raise ConcurrentChangeError(
+                    f"{rec_id}: {_mod_text(current.get('mod'))} != {_mod_text(diff.old_mod)}"
+                )
+            if diff.is_remove:
+                continue
+            transient = self._transient.get(rec_id, {})
+            for tag in diff.changes:
+                if diff.is_transient and tag in current:
+                    raise CommitError(f"Cannot update persistent tag transiently: {tag}")
+                if not diff.is_transient and tag in transient:
+                    raise CommitError(f"Cannot update transient tag persistently: {tag}")
+
+    def _run_hooks(self, method: str, diffs: Sequence[Diff], old: Sequence[Rec | None]) -> None:
+        for diff, old_rec in zip(diffs, old):
+            self._run_hook(method, CommitEvent(diff, old_rec))
+
+    def _run_hook(self, method: str, event: Any) -> None:
+        hook = getattr(self._hooks, method, None)
+        if hook is not None:
+            hook(event)
+
+    def _commit_transient(self, diffs: Sequence[Diff]) -> list[Diff]:
+        results = []
+        for diff in diffs:
+            rec_id = self._diff_id(diff)
+            old_view = self._views[rec_id]
+            tags = dict(self._transient.get(rec_id, {}))
+            for tag, val in diff.changes.items():
+                if val is REMOVE:
+                    tags.pop(tag, None)
+                else:
+                    tags[tag] = self._normalize(val)
+            if tags:
+                self._transient[rec_id] = tags
+            else:
+                self._transient.pop(rec_id, None)
+            new_view = self._rebuild_view(rec_id, old_view)
+            self._dis.changed([rec_id])
+            mod = old_view.get("mod")
+            results.append(Diff._result(diff, self._refs[rec_id], old_view, new_view, mod))
+        return results
+
+    def _commit_persistent(self, diffs: Sequence[Diff]) -> list[Diff]:
+        for _attempt in range(5):
+            new_mod = self._next_mod(diffs)
+            writes, new_recs = self._prepare(diffs, new_mod)
+            outcome = self._store.commit(writes)
+            if outcome.status == "ok":
+                return self._apply_commit(diffs, new_recs, new_mod, outcome.version)
+            self._sync_locked()
+            if outcome.status == "gc":
+                self._store.collect_history_garbage()
+            elif outcome.status == "exists":
+                raise CommitError(f"Rec already exists: {outcome.id}")
+            elif outcome.status == "notfound":
+                raise CommitError(f"Rec not found: {outcome.id}")
+            self._verify(diffs)  # "stale": after the sync, a non-force diff fails here
+        raise ConcurrentChangeError("records kept changing while committing; try again")
+
+    def _next_mod(self, diffs: Sequence[Diff]) -> datetime:
+        """A UTC mod after every earlier one of this process and of the records touched."""
+        now = datetime.now(UTC)
+        mod = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        floor = self._last_mod
+        for diff in diffs:
+            current = self._persistent.get(self._diff_id(diff))
+            if current is not None and isinstance(current.get("mod"), datetime):
+                floor = max(floor, current["mod"])
+        if mod <= floor:
+            mod = floor + _MS
+        self._last_mod = mod
+        return mod
+
+    def _prepare(
+        self, diffs: Sequence[Diff], new_mod: datetime
+    ) -> tuple[list[RecordWrite], list[Rec | None]]:
+        """The Redis writes and the new persistent records of a batch."""
+        mod_text = zinc.dumps(new_mod)
+        writes = []
+        new_recs: list[Rec | None] = []
+        for diff in diffs:
+            rec_id = self._diff_id(diff)
+            old = self._persistent.get(rec_id)
+            base = _mod_text(old["mod"]) if old is not None else ""
+            old_tags = _indexed_tags(old)
+            if diff.is_remove:
+                writes.append(RecordWrite("r", rec_id, base, "", "", (), tuple(old_tags)))
+                new_recs.append(None)
+                continue
+            tags: dict[str, Any] = dict(old) if old is not None else {}
+            for tag, val in diff.changes.items():
+                if val is REMOVE:
+                    tags.pop(tag, None)
+                else:
+                    tags[tag] = self._normalize(val)
+            tags["id"] = self._intern(rec_id)
+            tags["mod"] = new_mod
+            rec = Rec(tags)
+            new_tags = _indexed_tags(rec)
+            op = "a" if diff.is_add else "u"
+            text = trio.dumps(_strip_dis(rec))
+            writes.append(
+                RecordWrite(
+                    op, rec_id, base, mod_text, text,
+                    tuple(new_tags - old_tags), tuple(old_tags - new_tags),
+                )  # fmt: skip
+            )
+            new_recs.append(rec)
+        return writes, new_recs
+
+    def _apply_commit(
+        self, diffs: Sequence[Diff], new_recs: Sequence[Rec | None], new_mod: datetime, ver: int
+    ) -> list[Diff]:
+        ids = [self._diff_id(d) for d in diffs]
+        old_views = [self._views.get(i) for i in ids]
+        for rec_id, rec in zip(ids, new_recs):
+            self._put(rec_id, rec)
+        self._dis.changed(ids)
+        self._cur_ver = max(self._cur_ver, ver)
+        if any(d.is_remove for d in diffs):
+            self._collect_garbage()
+        return [
+            Diff._result(
+                diff,
+                self._intern(rec_id),
+                old,
+                self._views.get(rec_id),
+                None if diff.is_remove else new_mod,
+            )
+            for diff, rec_id, old in zip(diffs, ids, old_views)
+        ]
+
+    def _collect_garbage(self) -> None:
+        try:
+            self._store.collect_history_garbage()
+        except redis.RedisError as exc:  # retried by the next remove, add or open
+            log.warning("hxredis: history clean-up deferred: %s", exc)
+
+    # ------------------------------------------------------------------------------------------
+    # the cache
+    # ------------------------------------------------------------------------------------------
+
+    def _intern(self, rec_id: str) -> Ref:
+        """The one Ref instance for an id; it carries the record's live display string."""
+        ref = self._refs.get(rec_id)
+        if ref is None:
+            ref = self._refs[rec_id] = Ref(rec_id)
+        return ref
+
+    def _normalize(self, val: Any, absolute: bool = True) -> Any:
+        """A tag value as the cache keeps it: Refs interned (and made absolute with the
+        id prefix when ``absolute``), Lists and Dicts frozen."""
+        if isinstance(val, Ref):
+            return self._intern(self._abs_ref(val).id if absolute else val.id)
+        if isinstance(val, list):
+            return FrozenList(self._normalize(v, absolute) for v in val)
+        if isinstance(val, Mapping):
+            return Rec({k: self._normalize(v, absolute) for k, v in val.items()})
+        return val
+
+    def _put(self, rec_id: str, rec: Rec | None) -> None:
+        """Replace the persistent part of a record (None removes it) and its view."""
+        old_view = self._views.get(rec_id)
+        if rec is None:
+            self._persistent.pop(rec_id, None)
+            self._transient.pop(rec_id, None)
+            if old_view is not None:
+                self._index.remove(rec_id, old_view)
+                del self._views[rec_id]
+            return
+        self._persistent[rec_id] = rec
+        self._rebuild_view(rec_id, old_view)
+
+    def _rebuild_view(self, rec_id: str, old_view: Rec | None) -> Rec:
+        rec = self._persistent[rec_id]
+        transient = self._transient.get(rec_id)
+        view = Rec({**rec, **transient}) if transient else rec
+        self._views[rec_id] = view
+        if old_view is None:
+            self._index.add(rec_id, view)
+        else:
+            self._index.update(rec_id, old_view, view)
+        return view
+
+    def _decode(self, key: str, text: bytes | str) -> Rec | None:
+        """One stored record, interned and frozen; None (counted) for a bad one if skipping."""
+        try:
+            recs = trio.loads(text.decode() if isinstance(text, bytes) else text)
+            if len(recs) != 1 or recs[0].get("id") != Ref(key):
+                raise ParseError(f"expected one record with id @{key}, got {len(recs)} records")
+        except (ParseError, UnicodeDecodeError) as exc:
+            if not self._skip_bad:
+                raise LoadError(
+                    f"cannot decode record {key!r} in {self._keys.recs}: {exc}"
+                ) from exc
+            self.skipped_records += 1
+            log.warning("hxredis: skipped undecodable record %r: %s", key, exc)
+            return None
+        return Rec({tag: self._normalize(val, False) for tag, val in recs[0].items()})
+
+    def _load(self) -> None:
+        """Cold load: every record in bulk, then catch up with the change stream."""
+        with self._lock:
+            ver, entry = self._store.position()
+            for chunk in self._store.scan_records():
+                for raw_id, text in chunk.items():
+                    rec_id = raw_id.decode()
+                    rec = self._decode(rec_id, text)
+                    if rec is not None:
+                        self._put(rec_id, rec)
+            self._cur_ver = self._stream_ver = ver
+            self._last_entry = entry
+            self._dis.changed(list(self._persistent))
+            self._sync_locked()
+            self._collect_garbage()
+
+    def _reload(self) -> None:
+        """Start over from Redis (after missing change stream entries); keeps transients."""
+        transient = self._transient
+        self._persistent, self._views, self._transient = {}, {}, {}
+        self._dis = DisplayNames(self._views.get, self._intern)
+        self._index = TagIndex()
+        for ref in self._refs.values():
+            ref._set_dis(None)
+        self._load()
+        for rec_id, tags in transient.items():
+            if rec_id in self._persistent:
+                self._transient[rec_id] = tags
+                self._rebuild_view(rec_id, self._views[rec_id])
+
+    # ------------------------------------------------------------------------------------------
+    # coherence: the change stream
+    # ------------------------------------------------------------------------------------------
+
+    def sync(self) -> Folio:
+        """Catch up with every commit made so far, by any process; returns self."""
+        self._check_read()
+        with self._lock:
+            self._sync_locked()
+        return self
+
+    def _sync_locked(self) -> None:
+        while True:
+            entries = self._store.read_changes(self._last_entry)
+            if not entries:
+                return
+            self._apply_entries(entries)
+
+    def _apply_entries(self, entries: Sequence[ChangeEntry]) -> None:
+        """Apply change stream entries (in order) made by other processes."""
+        changed: dict[str, None] = {}
+        for entry in entries:
+            if _entry_key(entry.entry) <= _entry_key(self._last_entry):
+                continue  # seen already (the follower and sync() both read)
+            if entry.version != self._stream_ver + 1 and self._stream_ver:
+                log.info("hxredis: %s missed change stream entries; reloading", self._name)
+                self._reload()
+                return
+            self._stream_ver = entry.version
+            self._last_entry = entry.entry
+            self._cur_ver = max(self._cur_ver, entry.version)
+            if entry.source != self._source:
+                changed.update(dict.fromkeys(entry.ids))
+        if not changed:
+            return
+        ids = list(changed)
+        for rec_id, text in zip(ids, self._store.fetch(ids)):
+            self._put(rec_id, None if text is None else self._decode(rec_id, text))
+        self._dis.changed(ids)
+
+    def _follow(self) -> None:
+        """Background thread: wait for change stream entries and apply them."""
+        while not self._stop.is_set():
+            try:
+                entries = self._store.read_changes(self._last_entry, block_ms=100)
+                if entries:
+                    with self._lock:
+                        if not self._closed:
+                            self._apply_entries(entries)
+            except redis.RedisError as exc:
+                if self._stop.is_set():
+                    return
+                log.warning("hxredis: change stream of %s unavailable: %s", self._name, exc)
+                self._stop.wait(1.0)
+            except FolioError as exc:  # e.g. a record another process wrote is undecodable
+                log.error("hxredis: cannot apply changes to %s: %s", self._name, exc)
+                self._stop.wait(1.0)
+
+
+def _entry_key(entry: str) -> tuple[int, int]:
+    ms, _, seq = entry.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _mod_text(mod: Any) -> str:
+    return zinc.dumps(mod) if mod is not None else "null"
+
+
+def _indexed_tags(rec: Mapping[str, Any] | None) -> set[str]:
+    """Tag names kept in Redis's index sets for a record."""
+    return set() if rec is None else set(rec) - _NOT_INDEXED_IN_REDIS
+
+
+def _strip_dis(val: Any) -> Any:
+    """``val`` with every Ref's display string dropped (display names are not stored)."""
+    if isinstance(val, Ref):
+        return Ref(val.id) if val.dis is not None else val
+    if isinstance(val, list):
+        return [_strip_dis(v) for v in val]
+    if isinstance(val, Mapping):
+        return {k: _strip_dis(v) for k, v in val.items()}
+    return val
+
+
+def _search_matcher(test: Callable[[str], bool], *, long_enough: bool) -> Callable[[Rec], bool]:
+    def keep(rec: Rec) -> bool:
+        if test(rec.dis):
+            return True
+        rec_id = rec.get("id")
+        if long_enough and isinstance(rec_id, Ref) and test(rec_id.id):
+            return True
+        return any(isinstance(v, str) and test(v) for v in rec.values())
+
+    return keep
+
+
+_CHUNKS = re.compile(r"(\d+)")
+
+
+def _dis_sort_key(rec: Rec) -> tuple[str, list[tuple[int, int | str]]]:
+    """Haxall ``Etc.compareDis``: first char case-insensitive, digit runs as numbers
+    (``Foo-2`` before ``Foo-10``)."""
+    dis = rec.dis
+    chunks: list[tuple[int, int | str]] = [
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in _CHUNKS.split(dis)
+        if part
+    ]
+    return (dis[:1].lower(), chunks)
+

@@ -1,0 +1,66 @@
+"""The Redis key schema of one database.
+
+Every key starts with the prefix (default ``hx``).  The record side of a database shares
+one hash tag, so a commit touches a single Redis Cluster slot::
+
+    hx:{mydb}:meta          hash: schema version, creation time
+    hx:{mydb}:recs          hash: record id -> Trio text of the persistent tags
+    hx:{mydb}:mods          hash: record id -> mod (Zinc DateTime text), checked by commits
+    hx:{mydb}:ver           counter: the database version, +1 per persistent commit
+    hx:{mydb}:changes       stream: one entry per commit (version, source, ids)
+    hx:{mydb}:tag:<name>    set: ids of the records having tag <name>
+    hx:{mydb}:his-gc        set: ids whose history keys still have to be deleted
+
+Each point's history has its own hash tag, so histories spread across shards::
+
+    hx:his:{mydb:<id>}
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["SCHEMA_VERSION", "KeySchema", "check_name"]
+
+SCHEMA_VERSION = 1
+
+_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+
+def check_name(what: str, name: str) -> str:
+    """``name`` when it is 1 to 100 chars of ``A-Z a-z 0-9 _ . -``; ValueError otherwise."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid {what} {name!r}: use 1 to 100 characters of A-Z a-z 0-9 _ . -"
+        )
+    return name
+
+
+class KeySchema:
+    """Key names for database ``db`` under ``prefix``; both are validated."""
+
+    __slots__ = ("changes", "db", "his_gc", "meta", "mods", "prefix", "recs", "ver")
+
+    def __init__(self, prefix: str, db: str) -> None:
+        self.prefix = check_name("key prefix", prefix)
+        self.db = check_name("database name", db)
+        base = f"{prefix}:{{{db}}}"
+        self.meta = f"{base}:meta"
+        self.recs = f"{base}:recs"
+        self.mods = f"{base}:mods"
+        self.ver = f"{base}:ver"
+        self.changes = f"{base}:changes"
+        self.his_gc = f"{base}:his-gc"
+
+    def tag(self, name: str) -> str:
+        """The index set of tag ``name`` (a valid tag name, checked by the caller)."""
+        return f"{self.prefix}:{{{self.db}}}:tag:{name}"
+
+    def his(self, rec_id: str) -> str:
+        """The history key of record ``rec_id`` (a valid Ref id)."""
+        return f"{self.prefix}:his:{{{self.db}:{rec_id}}}"
+
+    @property
+    def tag_pattern(self) -> str:
+        """SCAN pattern matching every tag index set of the database."""
+        return f"{self.prefix}:{{{self.db}}}:tag:*"
