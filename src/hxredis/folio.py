@@ -568,7 +568,7 @@ class Folio:
                 writes.append(RecordWrite("r", rec_id, base, "", "", (), tuple(old_tags)))
                 new_recs.append(None)
                 continue
-            tags: dict[str, Any] = dict(old) if old is not None else {}
+            tags: dict[str, Any] = dict(old) if old is not None else {"id": None}
             for tag, val in diff.changes.items():
                 if val is REMOVE:
                     tags.pop(tag, None)
