@@ -412,3 +412,15 @@ def test_macro() -> None:
 @given(st.text(alphabet="ab${}<>_ x", max_size=30))
 def test_macro_never_fails(pattern: str) -> None:
     assert isinstance(macro(pattern, {"a": "A", "b": hx.Ref("b", "B")}), str)
+
+
+@given(st.integers(-90_000_000, 90_000_000), st.integers(-180_000_000, 180_000_000))
+def test_coord_text_round_trip(ulat: int, ulng: int) -> None:
+    coord = hx.Coord.from_micro(ulat, ulng)
+    assert hx.Coord(coord.lat, coord.lng) == coord
+    assert hx.zinc.loads(str(coord)) == coord
+
+
+def test_coord_truncates_sub_micro_degrees() -> None:
+    assert hx.Coord(37.6543219, -0.0000019).ulat == 37654321
+    assert hx.Coord(0, -0.0000019).ulng == -1

@@ -630,6 +630,14 @@ class XStr:
 # ------------------------------------------------------------------------------------------------
 
 
+def _to_micro(deg: float) -> int:
+    """Degrees to micro-degrees, truncated toward zero like Haxall, except that a product
+    within float noise of an integer snaps to it (so ``0.015721`` is 15721, not 15720)."""
+    v = deg * 1_000_000
+    r = round(v)
+    return r if abs(v - r) < 1e-6 else int(v)
+
+
 def _micro_text(u: int) -> str:
     """Haxall Coord writer for one micro-degree value."""
     sign = "-" if u < 0 else ""
@@ -639,7 +647,8 @@ def _micro_text(u: int) -> str:
 
 
 class Coord:
-    """A geographic coordinate, stored as micro-degree ints (truncated toward zero).
+    """A geographic coordinate, stored as micro-degree ints (truncated toward zero; the Zinc
+    text of every micro-degree value reads back exactly).
 
     ValueError when ``|lat| > 90`` or ``|lng| > 180`` or a value is not finite.  ``.lat`` and
     ``.lng`` are floats; ``.ulat``/``.ulng`` the micro-degree ints.  ``str()`` is the Zinc text.
@@ -651,7 +660,7 @@ class Coord:
     def __init__(self, lat: float, lng: float) -> None:
         if not (math.isfinite(lat) and math.isfinite(lng)):
             raise ValueError(f"Invalid coord: {lat}, {lng}")
-        self._init(int(lat * 1_000_000), int(lng * 1_000_000))
+        self._init(_to_micro(lat), _to_micro(lng))
 
     def _init(self, ulat: int, ulng: int) -> None:
         if not -90_000_000 <= ulat <= 90_000_000:
