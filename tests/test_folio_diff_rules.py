@@ -229,11 +229,6 @@ def test_tag_value_limits(db: hx.Folio, rec: hx.Rec) -> None:
     assert hx.trio.loads(stored_trio(db, rec["id"].id))[0]["foo"] == s32k
 
 
-@pytest.mark.xfail(
-    reason="BUG: a str with a lone surrogate passes Diff validation and the commit then fails "
-    "with UnicodeEncodeError from redis-py instead of InvalidTagValueError",
-    strict=True,
-)
 def test_unencodable_str_is_invalid_tag_value(db: hx.Folio, rec: hx.Rec) -> None:
     rejected(db, hx.InvalidTagValueError, lambda: commit(db, rec, {"s": "bad \ud800 str"}))
 

@@ -90,11 +90,6 @@ def test_malformed_uri(redis_server: RedisServer, uri: str) -> None:
         hx.open(uri.format(port=redis_server.port), name="x")
 
 
-@pytest.mark.xfail(
-    reason="BUG: a non-integer db index is silently ignored (redis-py falls back to db 0) "
-    "instead of raising ValueError as architecture.md requires",
-    strict=True,
-)
 @pytest.mark.parametrize("path", ["/notanint", "/x", "/1.5", "/-"])
 def test_bad_db_index(redis_server: RedisServer, path: str) -> None:
     with pytest.raises(ValueError) as info:

@@ -119,11 +119,6 @@ def test_stored_ids_are_absolute(open_db) -> None:
     assert plain.read_by_id("x1", False) is None
 
 
-@pytest.mark.xfail(
-    reason="BUG: with id_prefix, filter `id == @a` does not resolve the relative id (HxFolio "
-    "resolves it, folio.md 1.2)",
-    strict=True,
-)
 def test_filter_on_relative_id(open_db) -> None:
     db = open_db(id_prefix="u:")
     a = add_rec(db, {"dis": "Alpha"}, hx.Ref("a"))

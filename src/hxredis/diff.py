@@ -153,6 +153,8 @@ def _value_kind(name: str, val: Any) -> str:
     if kind == "Str":
         if len(val) > _MAX_STR_SIZE:
             raise InvalidTagValueError(f"Tag '{name}' has Str value > {_MAX_STR_SIZE} chars")
+        if not val.isascii():
+            _check_unicode(name, val)
     elif kind == "Uri":
         if len(val.val) > _MAX_URI_SIZE:
             raise InvalidTagValueError(f"Tag '{name}' Uri value > {_MAX_URI_SIZE} chars")
@@ -167,6 +169,14 @@ def _value_kind(name: str, val: Any) -> str:
         except ValueError as e:
             raise InvalidTagValueError(f"Tag '{name}' has an unsupported timezone: {e}") from None
     return kind
+
+
+def _check_unicode(name: str, val: str) -> None:
+    """Strs are stored as UTF-8: lone surrogates cannot be."""
+    try:
+        val.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidTagValueError(f"Tag '{name}' has a Str that is not valid Unicode") from None
 
 
 def _check_nested(name: str, val: Any, depth: int) -> None:

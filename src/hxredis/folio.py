@@ -12,6 +12,7 @@ gone after a restart.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
+from functools import cmp_to_key, reduce
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from .errors import (
     ShutdownError,
     UnknownRecError,
 )
-from .filter import Filter
+from .filter import And, Cmp, Filter, Or
 from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
@@ -54,7 +56,7 @@ _NOT_INDEXED_IN_REDIS = frozenset({"id", "mod"})
 _MS = timedelta(milliseconds=1)
 
 
-def open(  # noqa: A001 - the contract's name: hx.open
+def open(
     uri: str | None = None,
     *,
     name: str = "default",
@@ -112,7 +114,7 @@ def open(  # noqa: A001 - the contract's name: hx.open
 
 
 def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "hxredis"
 
 
@@ -122,6 +124,13 @@ def _client_from_url(uri: str, options: Mapping[str, Any]) -> redis.Redis:
         raise ValueError(
             f"invalid Redis URI {_redact(uri)!r}: expected redis://, rediss:// or unix://"
         )
+    path = re.match(r"rediss?://[^/?#]*(/[^?#]*)?", uri)
+    if path is not None and path.group(1) not in (None, "", "/"):
+        db_index = path.group(1)[1:]
+        if not db_index.isdigit():
+            raise ValueError(
+                f"invalid Redis URI {_redact(uri)!r}: database index {db_index!r} is not a number"
+            )
     try:
         return redis.Redis.from_url(uri, **options)
     except (ValueError, TypeError) as exc:
@@ -298,7 +307,7 @@ class Folio:
         with self._lock:
             recs = [self._views.get(ref.id) for ref in refs]
         out: list[Rec | None] = []
-        for ref, rec in zip(refs, recs):
+        for ref, rec in zip(refs, recs, strict=True):
             if rec is None or "trash" in rec:
                 if checked:
                     raise UnknownRecError(f"@{ref.id}")
@@ -393,11 +402,13 @@ class Folio:
         return self._views.get(ref.id)
 
     def _filter(self, filter: Filter | str) -> Filter:
-        if isinstance(filter, Filter):
-            return filter
         if isinstance(filter, str):
-            return Filter.parse(filter)
-        raise TypeError(f"filter must be a hx.Filter or str, not {type(filter).__name__}")
+            filter = Filter.parse(filter)
+        elif not isinstance(filter, Filter):
+            raise TypeError(f"filter must be a hx.Filter or str, not {type(filter).__name__}")
+        if self._id_prefix is not None and "@" in str(filter):
+            filter = _absolute_refs(filter, self._id_prefix)
+        return filter
 
     def _search(self, search: str | None) -> Callable[[Rec], bool] | None:
         text = (search or "").strip()
@@ -492,7 +503,7 @@ class Folio:
                     raise CommitError(f"Cannot update transient tag persistently: {tag}")
 
     def _run_hooks(self, method: str, diffs: Sequence[Diff], old: Sequence[Rec | None]) -> None:
-        for diff, old_rec in zip(diffs, old):
+        for diff, old_rec in zip(diffs, old, strict=True):
             self._run_hook(method, CommitEvent(diff, old_rec))
 
     def _run_hook(self, method: str, event: Any) -> None:
@@ -580,12 +591,8 @@ class Folio:
             new_tags = _indexed_tags(rec)
             op = "a" if diff.is_add else "u"
             text = trio.dumps(_strip_dis(rec))
-            writes.append(
-                RecordWrite(
-                    op, rec_id, base, mod_text, text,
-                    tuple(new_tags - old_tags), tuple(old_tags - new_tags),
-                )  # fmt: skip
-            )
+            added, removed = tuple(new_tags - old_tags), tuple(old_tags - new_tags)
+            writes.append(RecordWrite(op, rec_id, base, mod_text, text, added, removed))
             new_recs.append(rec)
         return writes, new_recs
 
@@ -594,7 +601,7 @@ class Folio:
     ) -> list[Diff]:
         ids = [self._diff_id(d) for d in diffs]
         old_views = [self._views.get(i) for i in ids]
-        for rec_id, rec in zip(ids, new_recs):
+        for rec_id, rec in zip(ids, new_recs, strict=True):
             self._put(rec_id, rec)
         self._dis.changed(ids)
         self._cur_ver = max(self._cur_ver, ver)
@@ -608,7 +615,7 @@ class Folio:
                 self._views.get(rec_id),
                 None if diff.is_remove else new_mod,
             )
-            for diff, rec_id, old in zip(diffs, ids, old_views)
+            for diff, rec_id, old in zip(diffs, ids, old_views, strict=True)
         ]
 
     def _collect_garbage(self) -> None:
@@ -745,7 +752,7 @@ class Folio:
         if not changed:
             return
         ids = list(changed)
-        for rec_id, text in zip(ids, self._store.fetch(ids)):
+        for rec_id, text in zip(ids, self._store.fetch(ids), strict=True):
             self._put(rec_id, None if text is None else self._decode(rec_id, text))
         self._dis.changed(ids)
 
@@ -766,6 +773,16 @@ class Folio:
             except FolioError as exc:  # e.g. a record another process wrote is undecodable
                 log.error("hxredis: cannot apply changes to %s: %s", self._name, exc)
                 self._stop.wait(1.0)
+
+
+def _absolute_refs(f: Filter, prefix: str) -> Filter:
+    """``f`` with every relative Ref literal made absolute with the id prefix."""
+    if isinstance(f, (And, Or)):
+        parts = [_absolute_refs(part, prefix) for part in f.parts]
+        return reduce(operator.and_ if isinstance(f, And) else operator.or_, parts)
+    if isinstance(f, Cmp) and isinstance(f.val, Ref) and f.val.is_rel:
+        return type(f)(f.path, f.val.to_abs(prefix))
+    return f
 
 
 def _entry_key(entry: str) -> tuple[int, int]:
@@ -805,17 +822,29 @@ def _search_matcher(test: Callable[[str], bool], *, long_enough: bool) -> Callab
     return keep
 
 
-_CHUNKS = re.compile(r"(\d+)")
+def compare_dis(a: str, b: str) -> int:
+    """Haxall ``Etc.compareDis``: -1, 0 or 1; case-insensitive, and a trailing number is
+    compared as a number, so ``"Foo-2"`` sorts before ``"Foo-10"``."""
+    if not a or not b:
+        return (len(a) > 0) - (len(b) > 0)
+    a0, b0 = a[0].lower(), b[0].lower()
+    if a0 != b0:
+        return -1 if a0 < b0 else 1
+    a_digits, b_digits = _TRAILING_DIGITS.search(a), _TRAILING_DIGITS.search(b)
+    if a_digits is None or b_digits is None or a_digits.start() != b_digits.start():
+        return _locale_compare(a, b)
+    a_base, b_base = a[: a_digits.start()].lower(), b[: b_digits.start()].lower()
+    if a_base != b_base:
+        return -1 if a_base < b_base else 1
+    a_num, b_num = int(a_digits.group()), int(b_digits.group())
+    return (a_num > b_num) - (a_num < b_num)
 
 
-def _dis_sort_key(rec: Rec) -> tuple[str, list[tuple[int, int | str]]]:
-    """Haxall ``Etc.compareDis``: first char case-insensitive, digit runs as numbers
-    (``Foo-2`` before ``Foo-10``)."""
-    dis = rec.dis
-    chunks: list[tuple[int, int | str]] = [
-        (0, int(part)) if part.isdigit() else (1, part)
-        for part in _CHUNKS.split(dis)
-        if part
-    ]
-    return (dis[:1].lower(), chunks)
+def _locale_compare(a: str, b: str) -> int:
+    """Case-insensitive first, case as the tie-breaker (a collator's tertiary strength)."""
+    key_a, key_b = (a.lower(), a), (b.lower(), b)
+    return (key_a > key_b) - (key_a < key_b)
 
+
+_TRAILING_DIGITS = re.compile(r"[0-9]+$")
+_dis_sort_key = cmp_to_key(lambda x, y: compare_dis(x.dis, y.dis))
