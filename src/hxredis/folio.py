@@ -11,6 +11,7 @@ gone after a restart.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import operator
 import os
@@ -388,8 +389,12 @@ class Folio:
         limit: int | None,
     ) -> Iterator[Rec]:
         views = self._views
+        matches = execute(f, self._index, views, self._resolve)
+        if not trash and keep is None and not self._index.ids_with("trash"):
+            yield from (views[rec_id] for rec_id in itertools.islice(matches, limit))
+            return
         found = 0
-        for rec_id in execute(f, self._index, views, self._resolve):
+        for rec_id in matches:
             rec = views[rec_id]
             if ("trash" in rec) != trash or (keep is not None and not keep(rec)):
                 continue
