@@ -376,11 +376,15 @@ def _all_of(preds: list[Predicate]) -> Predicate | None:
     return all_of
 
 
-@functools.lru_cache(maxsize=4096)
 def plan(filter: Filter | str) -> Plan:
     """The :class:`Plan` of a filter (or filter text); cached per filter."""
     f = Filter.parse(filter)
     assert f is not None
+    return _plan_cached(f)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan_cached(f: Filter) -> Plan:
     source, residual = _plan(f)
     return Plan(f, source, residual)
 
