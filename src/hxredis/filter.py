@@ -29,7 +29,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 from . import timezones, zinc
 from .errors import ParseError
@@ -51,6 +51,7 @@ __all__ = [
     "Missing",
     "Ne",
     "Or",
+    "Predicate",
     "Resolver",
 ]
 
@@ -58,6 +59,7 @@ Resolver = Callable[[Ref], "Mapping[str, Any] | None"]
 """Dereferences a Ref for ``->`` paths: the record with that id, or None when unknown."""
 
 Predicate = Callable[..., bool]
+"""A compiled filter: ``pred(rec, resolve=None) -> bool`` (see :meth:`Filter.compile`)."""
 
 _NAME = re.compile(r"(?:[A-Za-z]|_[A-Za-z0-9_])[A-Za-z0-9_]*")
 _QNAME = re.compile(
@@ -283,6 +285,14 @@ class Filter:
         object.__setattr__(self, "_pred", None)
 
     # -- parsing and factories ------------------------------------------------------------------
+
+    @overload
+    @staticmethod
+    def parse(text: str | Filter, checked: Literal[True] = True) -> Filter: ...
+
+    @overload
+    @staticmethod
+    def parse(text: str | Filter, checked: bool) -> Filter | None: ...
 
     @staticmethod
     def parse(text: str | Filter, checked: bool = True) -> Filter | None:

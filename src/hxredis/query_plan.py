@@ -378,9 +378,7 @@ def _all_of(preds: list[Predicate]) -> Predicate | None:
 
 def plan(filter: Filter | str) -> Plan:
     """The :class:`Plan` of a filter (or filter text); cached per filter."""
-    f = Filter.parse(filter)
-    assert f is not None
-    return _plan_cached(f)
+    return _plan_cached(Filter.parse(filter))
 
 
 @functools.lru_cache(maxsize=4096)
