@@ -92,9 +92,17 @@ class TagIndex:
             raise ValueError(f"record already indexed: {rec_id}")
         self._seq[rec_id] = self._next
         self._next += 1
-        for tag, val in rec.items():
-            if val is not None:
-                self._add_tag(rec_id, tag, val, appended=True)
+        tags = self._tags
+        for tag, val in rec.items():  # the hot path of a cold load: _add_tag inlined
+            if val is None:
+                continue
+            bucket = tags.get(tag)
+            if bucket is None:
+                tags[tag] = {rec_id: None}
+            else:
+                bucket[rec_id] = None
+            if (type(val) is Ref or isinstance(val, list)) and tag != "id":
+                self._add_refs(rec_id, tag, _ref_ids(val), appended=True)
 
     def remove(self, rec_id: str, rec: Mapping[str, Any]) -> None:
         """Drop ``rec_id``, indexed with the tags of ``rec``; KeyError if not indexed."""
