@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from .values import Ref, dis_of
@@ -23,17 +24,19 @@ __all__ = ["DisplayNames"]
 _MACRO_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)")
 
 
+@lru_cache(maxsize=1024)
+def _macro_vars(pattern: str) -> tuple[str, ...]:
+    """The tag names a macro pattern refers to."""
+    return tuple(m.group(1) or m.group(2) for m in _MACRO_VAR.finditer(pattern))
+
+
 def _macro_targets(rec: Mapping[str, Any]) -> set[str]:
     """Ids of the records a record's disMacro shows (through Ref-valued variables)."""
     pattern = rec.get("disMacro")
-    if not isinstance(pattern, str):
+    if type(pattern) is not str:
         return set()
-    targets = set()
-    for match in _MACRO_VAR.finditer(pattern):
-        val = rec.get(match.group(1) or match.group(2))
-        if isinstance(val, Ref):
-            targets.add(val.id)
-    return targets
+    get = rec.get
+    return {val.id for name in _macro_vars(pattern) if type(val := get(name)) is Ref}
 
 
 class DisplayNames:
@@ -100,4 +103,3 @@ class DisplayNames:
         ref._set_dis(dis_of(rec))  # falls back to the id Ref's dis: the id itself
         in_progress.discard(rec_id)
         done.add(rec_id)
-

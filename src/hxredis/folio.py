@@ -689,7 +689,12 @@ class Folio:
             self.skipped_records += 1
             log.warning("hxredis: skipped undecodable record %r: %s", key, exc)
             return None
-        return Rec({tag: self._normalize(val, False) for tag, val in recs[0].items()})
+        rec = recs[0]
+        for tag, val in rec.items():  # the hot path of a cold load: most values are scalars
+            kind = type(val)
+            if kind is Ref or kind is list or kind is dict:
+                rec[tag] = self._normalize(val, absolute=False)
+        return Rec(rec)
 
     def _load(self) -> None:
         """Cold load: every record in bulk, then catch up with the change stream."""
