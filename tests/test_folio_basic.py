@@ -1027,12 +1027,6 @@ def test_partial_hooks_object(db: hx.Folio) -> None:
     assert hooks.count == 1
 
 
-@pytest.mark.xfail(
-    reason="BUG: Ref.gen draws its random half from the global random module, so an "
-    "application (or hypothesis) that seeds random makes generated ids repeat: adds then fail "
-    "with CommitError 'Rec already exists'",
-    strict=True,
-)
 def test_generated_ids_do_not_depend_on_random_seed(db: hx.Folio) -> None:
     state = random.getstate()
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import random
+import secrets
 import re
 import time as _time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -359,7 +359,7 @@ class Ref:
     def gen(cls) -> Ref:
         """A new unique Ref ``tttttttt-rrrrrrrr``: seconds since 2000-01-01 UTC, random bits."""
         secs = (int(_time.time()) - 946684800) & 0xFFFFFFFF
-        return cls(f"{secs:08x}-{random.getrandbits(32):08x}")
+        return cls(f"{secs:08x}-{secrets.randbits(32):08x}")
 
     @property
     def id(self) -> str:
