@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
-import secrets
 import re
+import secrets
 import time as _time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
