@@ -155,12 +155,6 @@ def test_reply_lost_raises_and_leaves_the_cache_alone(
         assert db.read_by_id(rec["id"])["n"] == n(0)
 
 
-@pytest.mark.xfail(
-    reason="BUG: after a commit whose reply was lost (Redis applied it), the Folio skips its "
-    "own change stream entry, so sync() never brings the record up to date and every later "
-    "commit of that record fails with ConcurrentChangeError",
-    strict=True,
-)
 def test_reply_lost_then_sync_catches_up(
     proxy: ReplyDroppingProxy, redis_server: RedisServer, db_name: str
 ) -> None:
@@ -178,12 +172,6 @@ def test_reply_lost_then_sync_catches_up(
         assert commit(db, current, {"n": n(current["n"].val + 1)})["n"] == n(truth["n"].val + 1)
 
 
-@pytest.mark.xfail(
-    reason="BUG: a Redis error inside the commit script (here a foreign key of the wrong type "
-    "in the database's namespace) leaves the writes made before it in Redis: the record "
-    "changes without a version increment or change stream entry",
-    strict=True,
-)
 def test_commit_script_error_applies_nothing(db: hx.Folio, open_db) -> None:
     a = add_rec(db, {"dis": "a"})
     text, ver = stored_trio(db, a["id"].id), stored_version(db)

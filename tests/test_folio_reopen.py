@@ -223,11 +223,6 @@ def test_uri_with_backslash_survives_reopen(open_db, text: str) -> None:
     assert open_db().read_by_id(rec["id"])["u"] == hx.Uri(text)
 
 
-@pytest.mark.xfail(
-    reason="BUG: a DateTime outside Zinc's years 1901-2099 is accepted by Diff, then breaks "
-    "the database open (LoadError, UTC) or comes back as a Str (other zones)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "val",
     [
@@ -263,11 +258,6 @@ def test_offset_with_seconds_survives_reopen(open_db) -> None:
     assert open_db().read_by_id(rec["id"])["ts"].timestamp() == val.timestamp()
 
 
-@pytest.mark.xfail(
-    reason="BUG: INF, -INF and NaN Numbers lose their unit in Redis (Zinc has no unit for "
-    "them) while Diff accepts them and the committing process's cache keeps the unit",
-    strict=True,
-)
 @pytest.mark.parametrize("val", [float("inf"), float("-inf"), float("nan")])
 def test_special_number_keeps_unit_after_reopen(open_db, val: float) -> None:
     db = open_db()

@@ -12,6 +12,7 @@ lists and dicts are not converted).  A Python ``None`` value raises
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -45,6 +46,7 @@ _MAX_REC_ID_SIZE = 60
 _MAX_TAG_NAME_SIZE = 60
 _MAX_STR_SIZE = 32767
 _MAX_URI_SIZE = 1000
+_MIN_YEAR, _MAX_YEAR = 1901, 2099  # the DateTime range of Zinc (Fantom)
 _MAX_NESTING = 100  # the Zinc reader refuses values nested deeper, so they could not be reloaded
 
 # ------------------------------------------------------------------------------------------------
@@ -158,6 +160,12 @@ def _value_kind(name: str, val: Any) -> str:
     elif kind == "Uri":
         if len(val.val) > _MAX_URI_SIZE:
             raise InvalidTagValueError(f"Tag '{name}' Uri value > {_MAX_URI_SIZE} chars")
+    elif kind == "Number":
+        if val.unit is not None and not math.isfinite(val.val):
+            raise InvalidTagValueError(
+                f"Tag '{name}': {val.val} cannot carry a unit (Zinc writes INF, -INF and NaN "
+                "without one); store it unitless"
+            )
     elif kind == "NA":
         raise InvalidTagValueError(f"Tag '{name}' cannot store NA")
     elif kind == "XStr":
@@ -168,6 +176,11 @@ def _value_kind(name: str, val: Any) -> str:
             timezones.tz_name(val if kind == "DateTime" else val.start)
         except ValueError as e:
             raise InvalidTagValueError(f"Tag '{name}' has an unsupported timezone: {e}") from None
+        for dt in (val,) if kind == "DateTime" else (val.start, val.end):
+            if not _MIN_YEAR <= dt.year <= _MAX_YEAR:
+                raise InvalidTagValueError(
+                    f"Tag '{name}' DateTime year {dt.year} outside {_MIN_YEAR}-{_MAX_YEAR}"
+                )
     return kind
 
 

@@ -198,6 +198,7 @@ class Folio:
         self._index = TagIndex()
         self._dis = DisplayNames(self._views.get, self._intern)
         self._cur_ver = 0
+        self._applied: set[int] = set()  # versions of own commits not yet seen in the stream
         self._stream_ver = 0
         self._last_entry = "0-0"
         self._last_mod = datetime.now(UTC).replace(microsecond=0)
@@ -544,6 +545,11 @@ class Folio:
             outcome = self._store.commit(writes)
             if outcome.status == "ok":
                 return self._apply_commit(diffs, new_recs, new_mod, outcome.version)
+            if outcome.status == "badkey":
+                raise CommitError(
+                    f"Redis key {outcome.id!r} of database {self._name!r} holds a "
+                    f"{outcome.stored_mod}, not what hxredis stores there; nothing was written"
+                )
             self._sync_locked()
             if outcome.status == "gc":
                 self._store.collect_history_garbage()
@@ -610,6 +616,7 @@ class Folio:
             self._put(rec_id, rec)
         self._dis.changed(ids)
         self._cur_ver = max(self._cur_ver, ver)
+        self._applied.add(ver)
         if any(d.is_remove for d in diffs):
             self._collect_garbage()
         return [
@@ -718,6 +725,7 @@ class Folio:
         self._persistent, self._views, self._transient = {}, {}, {}
         self._dis = DisplayNames(self._views.get, self._intern)
         self._index = TagIndex()
+        self._applied.clear()
         for ref in self._refs.values():
             ref._set_dis(None)
         self._load()
@@ -757,7 +765,9 @@ class Folio:
             self._stream_ver = entry.version
             self._last_entry = entry.entry
             self._cur_ver = max(self._cur_ver, entry.version)
-            if entry.source != self._source:
+            if entry.source == self._source and entry.version in self._applied:
+                self._applied.discard(entry.version)  # our own commit, already in the cache
+            else:  # another process's, or ours whose reply was lost
                 changed.update(dict.fromkeys(entry.ids))
         if not changed:
             return

@@ -7,8 +7,16 @@
 --   then the KEYS positions of the added and of the removed tags' index sets.
 -- Returns {'ok', version, stream id} or the first failure:
 --   {'exists', id} | {'notfound', id} | {'stale', id, stored mod} | {'gc', id}
+--   | {'badkey', key, type}: a key of the database holds the wrong type (nothing written)
 local recs, mods, ver_key, changes, gc = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local source, maxlen, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+
+-- Every write below must succeed once it starts: check the types first.
+local expected = {'hash', 'hash', 'string', 'stream', 'set'}
+for k = 1, #KEYS do
+  local kind = redis.call('TYPE', KEYS[k])['ok']
+  if kind ~= 'none' and kind ~= (expected[k] or 'set') then return {'badkey', KEYS[k], kind} end
+end
 
 local diffs = {}
 local at = 4
