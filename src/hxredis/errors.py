@@ -11,21 +11,21 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
-    "FolioError",
-    "ParseError",
-    "DiffError",
-    "InvalidTagNameError",
-    "InvalidTagValueError",
-    "InvalidRecIdError",
     "CommitError",
     "ConcurrentChangeError",
-    "LoadError",
-    "UnknownRecError",
-    "RecError",
+    "DiffError",
+    "FolioError",
     "HisConfigError",
     "HisWriteError",
-    "ShutdownError",
+    "InvalidRecIdError",
+    "InvalidTagNameError",
+    "InvalidTagValueError",
+    "LoadError",
+    "ParseError",
+    "RecError",
     "SchemaVersionError",
+    "ShutdownError",
+    "UnknownRecError",
 ]
 
 

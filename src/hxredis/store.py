@@ -137,7 +137,9 @@ class RedisStore:
                     keys.append(key)
                     position[key] = len(keys)  # Lua's KEYS is 1-based
                 args.append(position[key])
-        reply = [_text(part) if isinstance(part, bytes) else part for part in self._commit(keys, args)]
+        reply = [
+            _text(part) if isinstance(part, bytes) else part for part in self._commit(keys, args)
+        ]
         status = reply[0]
         if status == "ok":
             return CommitOutcome("ok", version=int(reply[1]), entry=reply[2])
