@@ -1037,3 +1037,25 @@ def test_generated_ids_do_not_depend_on_random_seed(db: hx.Folio) -> None:
     finally:
         random.setstate(state)
     assert first["id"] != second["id"]
+
+
+def test_pre_commit_sees_the_old_cache(db: hx.Folio) -> None:
+    """Nothing reaches the cache before Redis confirmed: a pre_commit hook still reads the old
+    record, a post_commit hook the new one."""
+    seen: dict[str, object] = {}
+
+    class Hooks:
+        def pre_commit(self, event: hx.CommitEvent) -> None:
+            seen["pre"] = db.read_by_id(event.diff.id, False)
+
+        def post_commit(self, event: hx.CommitEvent) -> None:
+            seen["post"] = db.read_by_id(event.diff.id, False)
+
+    rec = add_rec(db, {"dis": "a", "v": n(1)})
+    db.hooks = Hooks()
+    commit(db, rec, {"v": n(2)})
+    assert seen["pre"]["v"] == n(1)
+    assert seen["post"]["v"] == n(2)
+    added = db.commit(hx.Diff.make_add({"dis": "b"}))
+    assert seen["pre"] is None
+    assert seen["post"]["id"] == added.id

@@ -197,3 +197,20 @@ def test_failed_commits_do_not_break_the_connection(db: hx.Folio) -> None:
         a = commit(db, a, {"v": n(a["v"].val + 1)})
     assert db.read_by_id(a["id"])["v"] == n(4)
     assert hx.trio.loads(stored_trio(db, a["id"].id))[0]["v"] == n(4)
+
+
+def test_reply_lost_then_the_follower_catches_up(
+    proxy: ReplyDroppingProxy, redis_server: RedisServer, db_name: str
+) -> None:
+    """Without sync(): the change stream follower brings in the commit whose reply was lost."""
+    with hx.open(proxy.url, name=db_name) as db:
+        rec = add_rec(db, {"dis": "x", "n": n(0)})
+        proxy.drop_next_reply_to("EVALSHA")
+        with pytest.raises(UNREACHABLE):
+            commit(db, rec, {"n": n(1)})
+        wait_for(lambda: db.read_by_id(rec["id"])["n"] == n(1), timeout=10, what="the follower")
+        assert db.cur_ver == stored_version(db)
+        current = db.read_by_id(rec["id"])
+        assert commit(db, current, {"n": n(2)})["n"] == n(2)
+        with hx.open(redis_server.url, name=db_name) as fresh:
+            assert rec_state(fresh.read_by_id(rec["id"])) == rec_state(db.read_by_id(rec["id"]))
