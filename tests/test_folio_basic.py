@@ -1059,3 +1059,22 @@ def test_pre_commit_sees_the_old_cache(db: hx.Folio) -> None:
     added = db.commit(hx.Diff.make_add({"dis": "b"}))
     assert seen["pre"] is None
     assert seen["post"]["id"] == added.id
+
+
+def test_large_batches(db: hx.Folio) -> None:
+    """Batches have no hidden size limit and stay all or nothing."""
+    results = db.commit_all(
+        [hx.Diff.make_add({"i": n(i), f"tag{i % 500}": M}) for i in range(20_000)]
+    )
+    assert len(results) == 20_000
+    assert db.read_count("i") == 20_000
+    assert db.read_count("tag7") == 40
+    recs = [r.new_rec for r in results]
+    stale = recs[12_345]
+    commit(db, stale, {"i": n(-1)})
+    ver = db.cur_ver
+    batch = [hx.Diff(r, {"j": M}) for r in recs]
+    raises_exactly(hx.ConcurrentChangeError, lambda: db.commit_all(batch))
+    assert db.cur_ver == ver
+    assert db.read_count("j") == 0
+    assert stored_version(db) == ver

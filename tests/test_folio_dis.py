@@ -208,3 +208,7 @@ def test_dis_follows_other_folios_commits(db: hx.Folio, open_db) -> None:
     commit(db, db.read_by_id(a["id"]), {"dis": "A-2"})
     wait_for(lambda: other.read_by_id(hx.Ref("B-ID")).dis == "A-2 x", what="dis to follow")
     assert other.read_by_id(hx.Ref("B-ID"))["id"].dis == "A-2 x"
+    # a remove elsewhere: the dangling ref shows the id
+    db.commit(hx.Diff(db.read_by_id(a["id"]), None, hx.Diff.REMOVE))
+    wait_for(lambda: other.read_by_id(hx.Ref("B-ID")).dis == "A-ID x", what="remove to follow")
+    assert dis_of_ref(other.read_by_id(hx.Ref("B-ID"))["aRef"]) == "A-ID"
