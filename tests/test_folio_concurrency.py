@@ -259,7 +259,8 @@ def test_threads_share_one_folio(db: hx.Folio) -> None:
 
 
 def _spawn(mode: str, server: RedisServer, name: str, tag: str, start_at: float, ids, *extra):
-    args = [sys.executable, str(WORKER), mode, server.url, name, tag, repr(start_at), "2.5"]
+    args = [sys.executable, "-X", "faulthandler", str(WORKER), mode, server.url, name, tag]
+    args += [repr(start_at), "2.5"]
     args += [",".join(ids), *extra]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -268,7 +269,7 @@ def _results(procs: list[subprocess.Popen]) -> list[dict]:
     out = []
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, f"worker failed: {stdout}\n{stderr}"
+        assert proc.returncode == 0, f"worker exit {proc.returncode}: {stdout[-1500:]}\n{stderr}"
         result = json.loads(stdout.strip().splitlines()[-1])
         assert result["errors"] == []
         out.append(result)
