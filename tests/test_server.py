@@ -125,3 +125,10 @@ def test_no_server_outlives_its_process(how: str) -> None:
     if alive:
         os.kill(pid, signal.SIGKILL)
     assert not alive
+
+
+def test_folio_reports_timeseries(redis_server: RedisServer, db_name: str) -> None:
+    import hxredis as hx
+
+    with hx.open(redis_server.url, name=db_name) as db:
+        assert db.has_timeseries is redis_server.has_timeseries

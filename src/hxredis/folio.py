@@ -189,6 +189,7 @@ class Folio:
         self._closed = False
         self._hooks: Any = None
         self._skip_bad = skip_bad_records
+        self._has_timeseries: bool | None = None
         self.skipped_records = 0
         # the cache: persistent tags per id, transient tags per id, the merged read views
         self._persistent: dict[str, Rec] = {}
@@ -237,6 +238,14 @@ class Folio:
     def client(self) -> redis.Redis:
         """The redis-py client this Folio uses."""
         return self._client
+
+    @property
+    def has_timeseries(self) -> bool:
+        """True when the server has the RedisTimeSeries module (MODULE LIST, asked once)."""
+        if self._has_timeseries is None:
+            names = {m.get(b"name", m.get("name")) for m in self._client.module_list()}
+            self._has_timeseries = bool(names & {b"timeseries", "timeseries"})
+        return self._has_timeseries
 
     @property
     def is_closed(self) -> bool:
