@@ -47,8 +47,13 @@ def same(a: Any, b: Any) -> bool:
         return False
     if isinstance(a, Ref):
         return a.id == b.id and a.dis == b.dis
-    if isinstance(a, datetime):
-        return a == b and tz_name(a) == tz_name(b)
+    if isinstance(a, datetime):  # instant, zone, wall time and fold
+        return (
+            a == b
+            and tz_name(a) == tz_name(b)
+            and a.replace(tzinfo=None) == b.replace(tzinfo=None)
+            and a.fold == b.fold
+        )
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
@@ -853,7 +858,7 @@ st_ref = st.builds(
 )
 # From 1970: older LMT offsets have seconds, which the Zinc DateTime text cannot carry.
 st_datetime = st.builds(
-    lambda dt, zone: dt.replace(tzinfo=tz("UTC")).astimezone(tz(zone)),
+    lambda dt, zone: dt.replace(tzinfo=tz("UTC"), fold=0).astimezone(tz(zone)),
     st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2098, 12, 31)),
     st.sampled_from(_TZS),
 )

@@ -37,6 +37,7 @@ from .tokenizer import parse_date, parse_datetime, parse_time
 from .values import MARKER, NA, REMOVE, Grid, Number, Ref, is_tag_name
 
 __all__ = [
+    "NATIVE",
     "dump_rec",
     "dumps",
     "load_rec",
@@ -164,10 +165,7 @@ class _Reader:
                 try:
                     val = self.scalar(s) if s else self.block()
                 except ValueError as e:
-                    cause = e.msg if isinstance(e, ParseError) else str(e)
-                    raise ParseError(
-                        f"Invalid tag value for {zinc.dumps_str(name)}: {s} ({cause})", lineno
-                    ) from e
+                    raise _value_error(name, s, lineno, e) from e
                 i = self.pos
             key = _tag_name(name)
             if key is None:
@@ -245,6 +243,12 @@ class _Reader:
         return zinc.loads("[" + " ".join(items))
 
 
+def _value_error(name: str, s: str, lineno: int, cause: ValueError) -> ParseError:
+    """The error for a tag value that does not parse, naming the tag, the text and the cause."""
+    why = cause.msg if isinstance(cause, ParseError) else str(cause)
+    return ParseError(f"Invalid tag value for {zinc.dumps_str(name)}: {s} ({why})", lineno)
+
+
 def _decode(text: str | bytes) -> str:
     if isinstance(text, str):
         return text
@@ -274,11 +278,10 @@ def py_loads(text: str | bytes) -> list[dict[str, Any]]:
 
 def py_load_rec(text: str | bytes) -> dict[str, Any]:
     """Read a Trio text holding exactly one record (ParseError for none or several)."""
-    reader = _Reader(_split_lines(_decode(text)))
-    rec = _read_one(reader)
-    if reader.read_dicts():
-        raise ParseError("Expected exactly one record, found more", reader.pos)
-    return rec
+    recs = py_loads(text)
+    if len(recs) != 1:
+        raise ParseError(f"Expected exactly one record, found {len(recs)}")
+    return recs[0]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -356,43 +359,52 @@ def _sorted_names(rec: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def _write_rec(rec: Mapping[str, Any], out: list[str]) -> None:
+def _tag_text(name: str, val: Any, before_short_marker: bool) -> str:
+    """The line(s) of one tag whose value is neither None nor Marker.
+
+    ``before_short_marker``: the next line is a one-letter marker, which Haxall's reader
+    would swallow into an indented block written here.
+    """
+    t = type(val)
+    if t is str:
+        if "\n" not in val:
+            return f"{name}:{zinc.dumps_str(val) if _must_quote(val) else val}\n"
+        if before_short_marker or not _block_safe(val):
+            return f"{name}:{zinc.dumps_str(val)}\n"
+        return f"{name}:" + "".join(f"\n  {line}" for line in val.split("\n")) + "\n"
+    if t is bool:
+        return f"{name}:{'true' if val else 'false'}\n"
+    if isinstance(val, (list, Mapping, Grid)):
+        if _has_grid(val):
+            return f"{name}:" + _zinc_block(zinc.dumps_grid(val) if t is Grid else zinc.dumps(val))
+        return f"{name}:{zinc.dumps(val)}\n"
+    text = zinc.dumps(val)
+    if t is Number and text[0] in _NUM_START and _number_misread(text):
+        return f"{name}:{_zinc_block(text)}"
+    return f"{name}:{text}\n"
+
+
+def _check_rec(rec: Any) -> None:
     if not isinstance(rec, Mapping):
         raise TypeError(f"a Trio record must be a Mapping, not {type(rec).__name__}")
+
+
+def _bad_name(name: Any) -> ValueError:
+    return ValueError(f"Invalid tag name: {name!r}")
+
+
+def _write_rec(rec: Mapping[str, Any], out: list[str]) -> None:
+    _check_rec(rec)
     tags = [(n, v) for n in _sorted_names(rec) if (v := rec[n]) is not None]
     last = len(tags) - 1
     for i, (name, val) in enumerate(tags):
         if _tag_name(name) is None:
-            raise ValueError(f"Invalid tag name: {name!r}")
+            raise _bad_name(name)
         if val is MARKER:
             out.append(name + "\n")
-            continue
-        t = type(val)
-        if t is str:
-            if "\n" not in val:
-                text = zinc.dumps_str(val) if _must_quote(val) else val
-            elif _block_safe(val) and not (
-                i < last and len(tags[i + 1][0]) == 1 and tags[i + 1][1] is MARKER
-            ):
-                text = "".join(f"\n  {line}" for line in val.split("\n"))[1:]
-                out.append(f"{name}:\n{text}\n")
-                continue
-            else:
-                text = zinc.dumps_str(val)
-        elif t is bool:
-            text = "true" if val else "false"
-        elif isinstance(val, (list, Mapping, Grid)):
-            if _has_grid(val):
-                text = _zinc_block(zinc.dumps_grid(val) if t is Grid else zinc.dumps(val))
-                out.append(f"{name}:{text}")
-                continue
-            text = zinc.dumps(val)
         else:
-            text = zinc.dumps(val)
-            if t is Number and text[0] in _NUM_START and _number_misread(text):
-                out.append(f"{name}:{_zinc_block(text)}")
-                continue
-        out.append(f"{name}:{text}\n")
+            short = i < last and len(tags[i + 1][0]) == 1 and tags[i + 1][1] is MARKER
+            out.append(_tag_text(name, val, short))
 
 
 def py_dumps(rec_or_recs: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> str:
@@ -413,14 +425,19 @@ def py_dumps(rec_or_recs: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> st
 
 def py_dump_rec(rec: Mapping[str, Any]) -> str:
     """Trio text of exactly one record (what the Folio stores under one Redis key)."""
-    if not isinstance(rec, Mapping):
-        raise TypeError(f"a Trio record must be a Mapping, not {type(rec).__name__}")
     out: list[str] = []
     _write_rec(rec, out)
     return "".join(out)
 
 
-dumps = py_dumps
-loads = py_loads
-dump_rec = py_dump_rec
-load_rec = py_load_rec
+try:
+    from ._fastcore import trio as _native
+except ImportError:  # extension not built: the reference serves
+    _native = None
+
+#: True when :func:`dumps`, :func:`loads`, :func:`dump_rec` and :func:`load_rec` are native.
+NATIVE = _native is not None
+dumps = _native.dumps if _native else py_dumps
+loads = _native.loads if _native else py_loads
+dump_rec = _native.dump_rec if _native else py_dump_rec
+load_rec = _native.load_rec if _native else py_load_rec
