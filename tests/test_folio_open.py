@@ -422,12 +422,6 @@ def _write_bad_change(db: hx.Folio, rec_id: str) -> None:
     db.client.xadd(keys.changes, {"v": version, "src": "another-writer", "ids": rec_id})
 
 
-@pytest.mark.xfail(
-    reason="BUG (minor): an undecodable record announced on the change stream raises "
-    "LoadError from the first sync() only; later syncs succeed and the Folio keeps serving "
-    "the record's old version as current",
-    strict=True,
-)
 def test_bad_record_from_the_change_stream(open_db) -> None:
     db = open_db(follow=False)
     rec = add_rec(db, {"dis": "a"})

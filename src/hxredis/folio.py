@@ -626,6 +626,8 @@ class Folio:
         self._dis.changed(ids)
         self._cur_ver = max(self._cur_ver, ver)
         self._applied.add(ver)
+        if len(self._applied) > 10_000:  # nobody reads the stream (follow=False, no sync)
+            self._sync_locked()
         if any(d.is_remove for d in diffs):
             self._collect_garbage()
         return [
@@ -762,28 +764,38 @@ class Folio:
             self._apply_entries(entries)
 
     def _apply_entries(self, entries: Sequence[ChangeEntry]) -> None:
-        """Apply change stream entries (in order) made by other processes."""
+        """Apply change stream entries (in order) made by other processes.
+
+        The stream position advances only once every changed record was fetched and
+        decoded, so a failure (an undecodable record) is raised again by the next sync.
+        """
         changed: dict[str, None] = {}
+        stream_ver, last_entry, own = self._stream_ver, self._last_entry, []
         for entry in entries:
-            if _entry_key(entry.entry) <= _entry_key(self._last_entry):
+            if _entry_key(entry.entry) <= _entry_key(last_entry):
                 continue  # seen already (the follower and sync() both read)
-            if entry.version != self._stream_ver + 1 and self._stream_ver:
+            if entry.version != stream_ver + 1 and stream_ver:
                 log.info("hxredis: %s missed change stream entries; reloading", self._name)
                 self._reload()
                 return
-            self._stream_ver = entry.version
-            self._last_entry = entry.entry
-            self._cur_ver = max(self._cur_ver, entry.version)
+            stream_ver, last_entry = entry.version, entry.entry
             if entry.source == self._source and entry.version in self._applied:
-                self._applied.discard(entry.version)  # our own commit, already in the cache
+                own.append(entry.version)  # our own commit, already in the cache
             else:  # another process's, or ours whose reply was lost
                 changed.update(dict.fromkeys(entry.ids))
-        if not changed:
-            return
         ids = list(changed)
-        for rec_id, text in zip(ids, self._store.fetch(ids), strict=True):
-            self._put(rec_id, None if text is None else self._decode(rec_id, text))
-        self._dis.changed(ids)
+        texts = self._store.fetch(ids)
+        recs = [
+            None if text is None else self._decode(i, text)
+            for i, text in zip(ids, texts, strict=True)
+        ]
+        for rec_id, rec in zip(ids, recs, strict=True):
+            self._put(rec_id, rec)
+        if ids:
+            self._dis.changed(ids)
+        self._applied.difference_update(own)
+        self._stream_ver, self._last_entry = stream_ver, last_entry
+        self._cur_ver = max(self._cur_ver, stream_ver)
 
     def _follow(self) -> None:
         """Background thread: wait for change stream entries and apply them."""
