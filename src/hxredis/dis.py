@@ -12,22 +12,12 @@ records and, transitively, the records whose ``disMacro`` names one of them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
-from .values import Ref, dis_of
+from .values import Ref, dis_of, macro_parts
 
 __all__ = ["DisplayNames"]
-
-_MACRO_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)")
-
-
-@lru_cache(maxsize=1024)
-def _macro_vars(pattern: str) -> tuple[str, ...]:
-    """The tag names a macro pattern refers to."""
-    return tuple(m.group(1) or m.group(2) for m in _MACRO_VAR.finditer(pattern))
 
 
 def _macro_targets(rec: Mapping[str, Any]) -> set[str]:
@@ -36,7 +26,11 @@ def _macro_targets(rec: Mapping[str, Any]) -> set[str]:
     if type(pattern) is not str:
         return set()
     get = rec.get
-    return {val.id for name in _macro_vars(pattern) if type(val := get(name)) is Ref}
+    return {
+        val.id
+        for name in (name for _, name in macro_parts(pattern) if name)
+        if type(val := get(name)) is Ref
+    }
 
 
 class DisplayNames:

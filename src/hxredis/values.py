@@ -20,6 +20,7 @@ import time as _time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from datetime import time as Time
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from . import timezones, units
@@ -1006,32 +1007,42 @@ def macro(pattern: str, rec: Mapping[str, Any]) -> str:
     ``$name`` ends at the first char outside ``[A-Za-z0-9_]``.  A missing tag leaves the
     expression in place (``$name`` / ``${name}``); ``$<pod::key>`` locale keys are kept literally.
     """
-    out: list[str] = []
+    get = rec.get
+    out = []
+    for text, name in macro_parts(pattern):
+        val = None if name is None else get(name)
+        out.append(text if val is None else _display_str(val))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def macro_parts(pattern: str) -> tuple[tuple[str, str | None], ...]:
+    """A macro pattern split into ``(text, tag name)`` parts: the name is None for literal
+    text; otherwise ``text`` is the expression shown when the tag is missing."""
+    parts: list[tuple[str, str | None]] = []
     i, n = 0, len(pattern)
     while i < n:
         dollar = pattern.find("$", i)
         if dollar < 0:
-            out.append(pattern[i:])
+            parts.append((pattern[i:], None))
             break
-        out.append(pattern[i:dollar])
+        parts.append((pattern[i:dollar], None))
         nxt = pattern[dollar + 1 : dollar + 2]
         if nxt in ("{", "<"):
             close = "}" if nxt == "{" else ">"
             end = pattern.find(close, dollar + 2)
             if end < 0:
-                out.append(pattern[dollar:])
+                parts.append((pattern[dollar:], None))
                 break
-            expr = pattern[dollar + 2 : end]
-            val = rec.get(expr) if nxt == "{" else None
-            out.append(pattern[dollar : end + 1] if val is None else _display_str(val))
+            name = pattern[dollar + 2 : end] if nxt == "{" else None
+            parts.append((pattern[dollar : end + 1], name))
             i = end + 1
         else:
             m = _MACRO_NAME.match(pattern, dollar + 1)
-            expr = m.group() if m else ""
-            val = rec.get(expr)
-            out.append("$" + expr if val is None else _display_str(val))
-            i = dollar + 1 + len(expr)
-    return "".join(out)
+            name = m.group() if m else ""
+            parts.append(("$" + name, name))
+            i = dollar + 1 + len(name)
+    return tuple(part for part in parts if part[0] or part[1] is not None)
 
 
 _MACRO_NAME = re.compile(r"[A-Za-z0-9_]+")
