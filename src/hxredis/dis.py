@@ -61,10 +61,26 @@ class DisplayNames:
                 stack.extend(self._dependents.get(rec_id, ()))
         for rec_id in todo:
             self._track(rec_id)
-        done: set[str] = set()
-        in_progress: set[str] = set()
+        self._compute_all(todo)
+
+    def rebuild(self, ids: Iterable[str]) -> None:
+        """Compute the display of every record from scratch (``ids``: all of them)."""
+        self._depends_on.clear()
+        self._dependents.clear()
+        todo = set(ids)
+        lookup, dependents = self._lookup, self._dependents
         for rec_id in todo:
-            self._compute(rec_id, todo, done, in_progress)
+            rec = lookup(rec_id)
+            targets = _macro_targets(rec) if rec is not None else None
+            if targets:
+                self._depends_on[rec_id] = targets
+                for target in targets:
+                    users = dependents.get(target)
+                    if users is None:
+                        dependents[target] = {rec_id}
+                    else:
+                        users.add(rec_id)
+        self._compute_all(todo)
 
     def _track(self, rec_id: str) -> None:
         rec = self._lookup(rec_id)
@@ -80,20 +96,32 @@ class DisplayNames:
         if new:
             self._depends_on[rec_id] = new
 
+    def _compute_all(self, todo: set[str]) -> None:
+        done: set[str] = set()
+        in_progress: set[str] = set()
+        for rec_id in todo:
+            if rec_id not in done:
+                self._compute(rec_id, todo, done, in_progress)
+
     def _compute(self, rec_id: str, todo: set[str], done: set[str], in_progress: set[str]) -> None:
         if rec_id in done or rec_id in in_progress:
             return
         ref = self._ref_of(rec_id)
         rec = self._lookup(rec_id)
-        if rec is None:
-            ref._set_dis(None)
-            done.add(rec_id)
-            return
-        in_progress.add(rec_id)
-        ref._set_dis(rec_id)  # the cycle guard: shown while computing
-        for target in self._depends_on.get(rec_id, ()):
-            if target in todo:
-                self._compute(target, todo, done, in_progress)
-        ref._set_dis(dis_of(rec))  # falls back to the id Ref's dis: the id itself
-        in_progress.discard(rec_id)
+        targets = self._depends_on.get(rec_id)
+        if rec is not None and targets:
+            in_progress.add(rec_id)
+            ref._set_dis(rec_id)  # the cycle guard: shown while computing
+            for target in targets:
+                if target in todo:
+                    self._compute(target, todo, done, in_progress)
+            in_progress.discard(rec_id)
+        # without a record the id shows; else dis_of falls back to the id Ref's dis
+        ref._set_dis(None if rec is None else dis_of(rec) if targets else _own_dis(rec, ref))
         done.add(rec_id)
+
+
+def _own_dis(rec: Mapping[str, Any], ref: Ref) -> str:
+    """The display of a record that shows no other record (the id when nothing else)."""
+    ref._set_dis(ref.id)
+    return dis_of(rec)

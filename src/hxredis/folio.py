@@ -726,7 +726,7 @@ class Folio:
                         self._put(rec_id, rec)
             self._cur_ver = self._stream_ver = ver
             self._last_entry = entry
-            self._dis.changed(list(self._persistent))
+            self._dis.rebuild(list(self._persistent))
             self._sync_locked()
             self._collect_garbage()
 
