@@ -6,6 +6,7 @@ and on any text or bytes both must return the same records or raise the same Par
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import OrderedDict
 from datetime import date, datetime, time
@@ -245,6 +246,14 @@ def test_other_mappings_and_key_orders() -> None:
     ]:
         assert_same_dumps(val)
         assert_same_dumps([val, val])
+
+
+def test_plain_records_leave_the_cyclic_gc() -> None:
+    rec = native.loads('id:@a "A"\nn:1kW\nm\nd:2024-01-02')[0]
+    assert not gc.is_tracked(rec)
+    rec["x"] = [rec]
+    assert gc.is_tracked(rec)
+    assert gc.is_tracked(native.loads("id:@a\nl:[1,2]")[0])
 
 
 def test_nan_keyword_shared() -> None:

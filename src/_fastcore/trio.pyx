@@ -707,6 +707,16 @@ cdef str _name(str t, Py_ssize_t a, Py_ssize_t b, Py_ssize_t lineno):
 cdef Py_ssize_t _size_hint = 8  # tags in the last record read: new dicts are presized to it
 
 
+cdef inline void _finish(dict rec, bint atomic) noexcept:
+    """Take a record of Strs, Numbers, Refs, dates and singletons out of the cyclic GC.
+
+    Its values are untracked and hold no containers, so it can never be part of a cycle;
+    CPython tracks the dict again as soon as a container is stored in it.  This keeps the
+    garbage collector from traversing every record of a large database."""
+    if atomic:
+        PyObject_GC_UnTrack(rec)
+
+
 cdef list _read(str text):
     global _size_hint
     cdef Py_ssize_t n = len(text), pos = 0, eol, lineno = 0, ls, le, colon, j, va, vb, na, nb
@@ -714,6 +724,7 @@ cdef list _read(str text):
     cdef int c
     cdef list recs = []
     cdef dict rec = None
+    cdef bint atomic = True  # every value of rec so far built here (no containers)
     cdef _Fallback fallback = None
     cdef list box = [None]
     cdef object val
@@ -732,8 +743,10 @@ cdef list _read(str text):
         if c == c'-':
             if rec is not None:
                 _size_hint = len(rec)
+                _finish(rec, atomic)
                 recs.append(rec)
                 rec = None
+                atomic = True
             continue
         if c == c'/' and le - ls > 1 and _c(text, ls + 1) == c'/':
             continue
@@ -763,6 +776,7 @@ cdef list _read(str text):
             while nb > na and _c(text, nb - 1) <= 32:
                 nb -= 1
             if val is _FALLBACK:
+                atomic = False
                 if fallback is None:
                     fallback = _Fallback(text)
                 skip = fallback.read(text[na:nb], text[va:vb], lineno, box)
@@ -782,6 +796,7 @@ cdef list _read(str text):
             raise ParseError(f"Duplicate tag: {name}", tagline)
     if rec is not None:
         _size_hint = len(rec)
+        _finish(rec, atomic)
         recs.append(rec)
     return recs
 
