@@ -219,11 +219,10 @@ cdef class _SpanCache:
         cdef Py_ssize_t i, slot, n = b - a
         cdef int kind = PyUnicode_KIND(t), kkind
         cdef const void* data = PyUnicode_DATA(t)
-        cdef const Py_UCS1* s1
+        cdef const Py_UCS1* s1 = <const Py_UCS1*>data + a  # used for the 1-byte kind only
         cdef const void* kdata
         cdef object k
         if kind == PyUnicode_1BYTE_KIND:
-            s1 = <const Py_UCS1*>data + a
             for i in range(n):
                 h = (h ^ s1[i]) * 1099511628211ULL
         else:
