@@ -1,7 +1,8 @@
 """Trio: the line-oriented text format of Haystack records (formats.md section 3).
 
-hxredis stores every record in Redis as Trio, so this writer is *safe*: for every storable
-value ``loads(dumps(recs)) == recs`` holds, Ref display strings and DateTime timezones
+hxredis stores every record in Redis as Trio, so this writer is *safe*: ``loads(dumps(recs))
+== recs`` holds for every value whose Zinc text reads back (Trio writes all other scalars and
+the collections with :mod:`hxredis.zinc`), Ref display strings and DateTime timezones
 included.  Its output is byte-identical to Haxall's ``TrioWriter`` except where Haxall writes
 text that its own reader cannot read back (formats.md 3.4 [R]); there it writes another form
 Haxall reads correctly:
@@ -52,7 +53,6 @@ __all__ = [
 # Fantom Str.trim strips every char <= U+0020; Int.isSpace is these five.
 _TRIM = "".join(map(chr, range(0x21)))
 _SPACE = " \t\n\r\f"
-_DIGITS = frozenset("0123456789")
 _NUM_START = frozenset("0123456789-")
 
 _KEYWORDS: dict[str, Any] = {
