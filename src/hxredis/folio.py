@@ -11,6 +11,7 @@ gone after a restart.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import operator
@@ -19,6 +20,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import cmp_to_key, reduce
@@ -716,7 +718,7 @@ class Folio:
 
     def _load(self) -> None:
         """Cold load: every record in bulk, then catch up with the change stream."""
-        with self._lock:
+        with self._lock, _gc_paused():
             ver, entry = self._store.position()
             for chunk in self._store.scan_records():
                 for raw_id, text in chunk.items():
@@ -824,6 +826,19 @@ def _absolute_refs(f: Filter, prefix: str) -> Filter:
     if isinstance(f, Cmp) and isinstance(f.val, Ref) and f.val.is_rel:
         return type(f)(f.path, f.val.to_abs(prefix))
     return f
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a load creates millions of objects that live on
+    (each collection would walk all of them again); restored afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _entry_key(entry: str) -> tuple[int, int]:
