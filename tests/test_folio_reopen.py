@@ -191,11 +191,6 @@ def test_every_kind_survives_reopen(open_db) -> None:
     assert back["dtFold1"].timestamp() - back["dtFold0"].timestamp() == 3600
 
 
-@pytest.mark.xfail(
-    reason="BUG: a Span comes back from Redis as XStr('Span', ...) after a reopen (and in "
-    "other processes), while the committing process's cache holds a hx.Span",
-    strict=True,
-)
 def test_span_survives_reopen(open_db) -> None:
     span = hx.Span(dt.datetime(2024, 1, 1, tzinfo=NY), dt.datetime(2024, 2, 1, tzinfo=NY))
     db = open_db()
@@ -207,11 +202,6 @@ def test_span_survives_reopen(open_db) -> None:
     assert exact(back["spans"]) == exact([span])
 
 
-@pytest.mark.xfail(
-    reason="BUG: a Uri holding a backslash is written to Redis unescaped (Zinc Uri.toCode); "
-    "it comes back changed, or the database no longer opens (LoadError)",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["C:\\temp\\new", "a\\sb", "ends with\\", "\\u0041", "x\\`y"])
 def test_uri_with_backslash_survives_reopen(open_db, text: str) -> None:
     db = open_db()

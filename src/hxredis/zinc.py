@@ -60,8 +60,13 @@ __all__ = [
 _STR_SPECIAL = re.compile(r'[\x00-\x1f"\\$]')
 _STR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\f": "\\f", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
 _STR_ESCAPES["$"] = "\\$"
-_URI_SPECIAL = re.compile(r"[\n\r\f\t`$]")
-_URI_ESCAPES = {"\n": "\\n", "\r": "\\r", "\f": "\\f", "\t": "\\t", "`": "\\`", "$": "\\$"}
+# A backslash before one of : / ? # [ ] @ \ & = ; is read back verbatim, so such a pair is
+# written as it is; any other backslash would start an escape and is written as \u005c.
+_URI_SPECIAL = re.compile(r"\\[:/?#\[\]@\\&=;]|[\\\n\r\f\t`$]")
+_URI_ESCAPES = {
+    "\n": "\\n", "\r": "\\r", "\f": "\\f", "\t": "\\t", "`": "\\`", "$": "\\$",
+    "\\": "\\u005c",
+}  # fmt: skip
 _READABLE_NAME = re.compile(r"[a-z][A-Za-z0-9_]*|_[A-Za-z0-9_][A-Za-z0-9_]*")
 
 
@@ -79,11 +84,18 @@ def dumps_str(s: str) -> str:
 
 
 def dumps_uri(uri: Uri) -> str:
-    """Fantom ``Uri.toCode``: backticks, escaping only ``\\n \\r \\f \\t``, backtick and ``$``."""
+    """Fantom ``Uri.toCode``: backticks, escaping ``\\n \\r \\f \\t``, backtick and ``$``;
+    unlike Fantom, also a backslash the reader would take for an escape (as ``\\u005c``), so
+    every Uri reads back unchanged."""
     s = uri.val
     if _URI_SPECIAL.search(s) is not None:
-        s = _URI_SPECIAL.sub(lambda m: _URI_ESCAPES[m.group()], s)
+        s = _URI_SPECIAL.sub(_uri_escape, s)
     return f"`{s}`"
+
+
+def _uri_escape(m: re.Match[str]) -> str:
+    text = m.group()
+    return text if len(text) == 2 else _URI_ESCAPES[text]
 
 
 def dumps_number(n: Number) -> str:
@@ -454,7 +466,26 @@ class ZincReader:
             raise self._err(f"Invalid XStr type {_code(name)}", id_tok)
         val = self._expect("str").val
         self._expect("rparen")
+        if name == "Span":
+            span = _parse_span(val)
+            if span is not None:
+                return span
         return XStr(name, val)
+
+
+def _parse_span(text: str) -> Span | None:
+    """The :class:`Span` of an absolute span's text ``start,end`` (as written by
+    :func:`dumps`), or None for other span texts (``today``, ``2024-01``), kept as XStr."""
+    start_text, comma, end_text = text.partition(",")
+    if not comma:
+        return None
+    try:
+        start, end = loads(start_text.strip()), loads(end_text.strip())
+        if isinstance(start, datetime) and isinstance(end, datetime):
+            return Span(start, end)
+    except ValueError:  # ParseError included
+        pass
+    return None
 
 
 def read_value(tokenizer: Tokenizer) -> tuple[Any, Token]:
