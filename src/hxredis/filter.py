@@ -843,6 +843,24 @@ class _Logic(Filter):
         return text
 
 
+def all_of(preds: Sequence[Predicate]) -> Predicate:
+    """One predicate that holds when every one of ``preds`` (at least one) holds."""
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda rec, resolve=None: a(rec, resolve) and b(rec, resolve)
+    parts = tuple(preds)
+
+    def all_of(rec: Mapping[str, Any], resolve: Resolver | None = None) -> bool:
+        for p in parts:  # noqa: SIM110 (faster than all() over a generator)
+            if not p(rec, resolve):
+                return False
+        return True
+
+    return all_of
+
+
 class And(_Logic):
     """``left and right``."""
 
@@ -866,18 +884,7 @@ class And(_Logic):
                 return True
 
             return has_all
-        preds = tuple(p.compile() for p in parts)
-        if len(preds) == 2:
-            a, b = preds
-            return lambda rec, resolve=None: a(rec, resolve) and b(rec, resolve)
-
-        def all_of(rec: Mapping[str, Any], resolve: Resolver | None = None) -> bool:
-            for p in preds:  # noqa: SIM110 (faster than all() over a generator)
-                if not p(rec, resolve):
-                    return False
-            return True
-
-        return all_of
+        return all_of([p.compile() for p in parts])
 
 
 class Or(_Logic):

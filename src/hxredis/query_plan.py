@@ -29,7 +29,20 @@ import itertools
 from collections.abc import Collection, Iterator, KeysView, Mapping
 from typing import Any
 
-from .filter import And, Cmp, Eq, Filter, Has, IsSpec, IsSymbol, Missing, Or, Predicate, Resolver
+from .filter import (
+    And,
+    Cmp,
+    Eq,
+    Filter,
+    Has,
+    IsSpec,
+    IsSymbol,
+    Missing,
+    Or,
+    Predicate,
+    Resolver,
+    all_of,
+)
 from .values import Ref
 
 __all__ = ["Plan", "TagIndex", "count", "execute", "plan"]
@@ -370,18 +383,7 @@ class Plan:
 
 
 def _all_of(preds: list[Predicate]) -> Predicate | None:
-    if not preds:
-        return None
-    if len(preds) == 1:
-        return preds[0]
-
-    def all_of(rec: Mapping[str, Any], resolve: Resolver | None = None) -> bool:
-        for p in preds:  # noqa: SIM110 (faster than all() over a generator)
-            if not p(rec, resolve):
-                return False
-        return True
-
-    return all_of
+    return all_of(preds) if preds else None
 
 
 def plan(filter: Filter | str) -> Plan:
