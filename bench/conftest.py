@@ -1,30 +1,14 @@
-"""Benchmark fixtures: real Redis servers started by hxredis's launcher for the session."""
+"""Benchmark fixtures: real Redis servers (the hxredis.testing plugin) and the ratio report."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hxredis.server import RedisServer, start_server
-
 sys.path.insert(0, str(Path(__file__).parent))
-
-
-@pytest.fixture(scope="session")
-def stack_server() -> Iterator[RedisServer]:
-    """Redis Stack with RedisTimeSeries."""
-    with start_server(timeseries=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def plain_server() -> Iterator[RedisServer]:
-    """Redis without modules."""
-    with start_server(timeseries=False) as server:
-        yield server
+pytest_plugins = ["hxredis.testing"]
 
 
 class Report:

@@ -1,16 +1,17 @@
-"""Shared fixtures: real Redis servers (one with RedisTimeSeries, one without) started by
-hxredis's own launcher for the whole session, and per-test isolated key namespaces."""
+"""Shared fixtures: real Redis servers (one with RedisTimeSeries, one without) from the
+hxredis.testing plugin, per-test isolated database names and Folios."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from hxredis.server import RedisServer, start_server
+from hxredis.server import RedisServer
+
+pytest_plugins = ["hxredis.testing"]
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
@@ -19,26 +20,6 @@ settings.register_profile(
     "fuzz", deadline=None, suppress_health_check=list(HealthCheck), max_examples=20_000
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-@pytest.fixture(scope="session")
-def stack_server() -> Iterator[RedisServer]:
-    """Redis Stack with the RedisTimeSeries module, for the whole test session."""
-    with start_server(timeseries=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def plain_server() -> Iterator[RedisServer]:
-    """Redis without modules, for the whole test session."""
-    with start_server(timeseries=False) as server:
-        yield server
-
-
-@pytest.fixture(params=["stack", "plain"])
-def redis_server(request: pytest.FixtureRequest) -> RedisServer:
-    """Each test using this runs twice: against the TimeSeries server and the plain one."""
-    return request.getfixturevalue(f"{request.param}_server")
 
 
 @pytest.fixture
