@@ -95,6 +95,23 @@ _OPS2 = {
     "!=": "notEq",
 }
 _OPS1_AFTER = {":": "colon", "<": "lt", ">": "gt", "-": "minus", "=": "assign", "!": "bang"}
+_OPS = {**_OPS1, **_OPS1_AFTER, **_OPS2}
+
+# One regex for the common tokens (whitespace and // comments skipped first).  Anything it
+# does not match exactly (escapes, raw newlines in strings, units, dates, /* comments, errors,
+# EOF) falls back to Tokenizer._next_general.
+_FAST = re.compile(
+    r"""(?:[ \t\xa0]+|//[^\n]*(?![^\n]))*
+    (?:
+        (?P<id>[A-Za-z][A-Za-z0-9_]*|_[A-Za-z0-9_][A-Za-z0-9_]*)
+      | (?P<num>-?[0-9]+(?:\.[0-9]+)?)(?![-0-9:+.eE_%$/A-Za-z\x81-\U0010ffff])
+      | "(?!"")(?P<str>[^"\\\n]*)"
+      | @(?P<ref>[A-Za-z0-9_:\-.~]+)
+      | (?P<op>::|<<|<=|>>|>=|->|==|=>|!=|[,;\[\]{}().?&|:<>=!]|/(?![*/])|-(?![0-9]))
+      | (?P<nl>\r\n|\r|\n)
+    )""",
+    re.VERBOSE,
+)
 
 
 def parse_date(text: str) -> date | None:
@@ -188,6 +205,29 @@ class Tokenizer:
 
     def next(self) -> Token:
         """Read and return the next token (``eof`` at the end of the input)."""
+        m = _FAST.match(self._s, self.pos)
+        if m is None:
+            return self._next_general()
+        kind = m.lastgroup
+        text = m.group(kind)
+        self.pos = m.end()
+        line = self.line
+        if kind == "str" or kind == "ref":
+            col = m.start(kind) - self._line_start
+            return Token(kind, text if kind == "str" else Ref(text), line, col)
+        col = m.start(kind) - self._line_start + 1
+        if kind == "id":
+            return Token("id", text, line, col)
+        if kind == "op":
+            return Token(_OPS[text], None, line, col)
+        if kind == "num":
+            return Token("num", Number(float(text)), line, col)
+        self.line = line + 1
+        self._line_start = self.pos
+        return Token("nl", None, line, col)
+
+    def _next_general(self) -> Token:
+        """:meth:`next` for every case the single-regex fast path does not cover."""
         s, n = self._s, self._n
         pos = self.pos
         while True:
