@@ -28,7 +28,7 @@ build: $(INSTALLED) $(FASTCORE)
 	$(PY) setup.py --quiet build_ext --inplace
 
 provision: $(INSTALLED)
-	$(PY) -m hxredis.server provision
+	$(PY) -m hxredis.cli provision
 
 test: build provision
 	$(PY) -m pytest $(PYTEST_ARGS)

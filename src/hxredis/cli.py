@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from . import Diff, Filter, Folio, Ref, open
 from .server import RedisServer, ServerUnavailableError, start_server
+from .server import main as server_main
 from .values import MARKER, Number
 
 __all__ = ["main"]
@@ -112,10 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hxredis", description="hxredis command line")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help=demo.__doc__)
-    args = parser.parse_args(argv)
+    for name in ("provision", "check"):
+        sub.add_parser(name, help=f"Redis binaries: see `python -m hxredis.server {name} -h`")
+    args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         return demo()
-    return 2
+    return server_main([args.command, *rest])
 
 
 if __name__ == "__main__":
