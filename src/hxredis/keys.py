@@ -30,9 +30,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 def check_name(what: str, name: str) -> str:
     """``name`` when it is 1 to 100 chars of ``A-Z a-z 0-9 _ . -``; ValueError otherwise."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(
-            f"invalid {what} {name!r}: use 1 to 100 characters of A-Z a-z 0-9 _ . -"
-        )
+        raise ValueError(f"invalid {what} {name!r}: use 1 to 100 characters of A-Z a-z 0-9 _ . -")
     return name
 
 
