@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import ctypes
+import fcntl
 import os
 import platform
 import shutil
@@ -29,7 +30,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import redis
 
@@ -57,8 +58,10 @@ class RedisServer:
         data_dir: Path,
         owns_data_dir: bool,
         password: str | None,
+        dir_lock: IO[str] | None = None,
     ) -> None:
         self.process = process
+        self._dir_lock = dir_lock
         self.binary = binary
         self.host = "127.0.0.1"
         self.port = port
@@ -102,6 +105,9 @@ class RedisServer:
                 self.process.wait()
         with _live_lock:
             _live.discard(self)
+        if self._dir_lock is not None:
+            self._dir_lock.close()  # releases the data directory for the next server
+            self._dir_lock = None
         if self._owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -146,6 +152,7 @@ def start_server(
     owns_dir = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="hxredis-")) if owns_dir else Path(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
+    dir_lock = None if owns_dir else _lock_data_dir(directory)
     attempts = 1 if port is not None else 3
     last_error: ServerUnavailableError | None = None
     for _ in range(attempts):
@@ -153,10 +160,12 @@ def start_server(
         try:
             return _launch(
                 binary, chosen, directory, owns_dir, persistence, password, extra_args,
-                startup_timeout,
+                startup_timeout, dir_lock,
             )  # fmt: skip
         except ServerUnavailableError as exc:  # another process may have taken the port
             last_error = exc
+    if dir_lock is not None:
+        dir_lock.close()
     if owns_dir:
         shutil.rmtree(directory, ignore_errors=True)
     assert last_error is not None
@@ -174,6 +183,21 @@ def _choose_binary(timeseries: bool | None, cache: Path) -> Binary:
         return find_plain(cache)
 
 
+def _lock_data_dir(directory: Path) -> IO[str]:
+    """An exclusive lock on a data directory, held while its server runs: two servers on
+    one directory would corrupt each other's files."""
+    lock = open(directory / "hxredis.lock", "w")  # noqa: SIM115 - held until stop()
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise ServerUnavailableError(
+            f"data directory {directory} is in use by another Redis server started by hxredis; "
+            "connect to that server with its URI, or choose another data_dir"
+        ) from None
+    return lock
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -189,6 +213,7 @@ def _launch(
     password: str | None,
     extra_args: Sequence[str],
     startup_timeout: float,
+    dir_lock: IO[str] | None,
 ) -> RedisServer:
     log_file = data_dir / f"redis-{port}.log"
     args = [str(binary.server), "--port", str(port), "--bind", "127.0.0.1"]
@@ -220,13 +245,14 @@ def _launch(
             )
     except OSError as exc:
         raise ServerUnavailableError(f"cannot run {binary.server}: {exc}") from exc
-    server = RedisServer(process, binary, port, data_dir, owns_dir, password)
+    server = RedisServer(process, binary, port, data_dir, owns_dir, password, dir_lock)
     with _live_lock:
         _live.add(server)
     try:
         _wait_ready(server, log_file, startup_timeout)
     except BaseException:
         server._owns_data_dir = False  # the caller decides about the directory after retries
+        server._dir_lock = None  # and keeps the directory locked while retrying
         server.stop()
         raise
     return server
