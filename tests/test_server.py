@@ -135,8 +135,10 @@ def test_folio_reports_timeseries(redis_server: RedisServer, db_name: str) -> No
 
 
 def test_one_server_per_data_directory(tmp_path) -> None:
-    with start_server(timeseries=False, persistence=True, data_dir=tmp_path):
-        with pytest.raises(ServerUnavailableError, match="in use by another Redis server"):
-            start_server(timeseries=False, persistence=True, data_dir=tmp_path)
+    with (
+        start_server(timeseries=False, persistence=True, data_dir=tmp_path),
+        pytest.raises(ServerUnavailableError, match="in use by another Redis server"),
+    ):
+        start_server(timeseries=False, persistence=True, data_dir=tmp_path)
     with start_server(timeseries=False, persistence=True, data_dir=tmp_path) as again:
         assert again.client().ping()  # released by stop()
