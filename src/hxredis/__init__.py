@@ -14,6 +14,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import trio, zinc
+from .client import RedisClient
 from .diff import Diff
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
@@ -40,6 +41,7 @@ __all__ = [
     "FolioHooks",
     "HisWriteEvent",
     "Rec",
+    "RedisClient",
     "__version__",
     "is_tz_name",
     "open",

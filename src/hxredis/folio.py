@@ -30,6 +30,7 @@ from typing import Any
 import redis
 
 from . import trio, zinc
+from .client import redis_from_url
 from .diff import Diff, check_diffs
 from .dis import DisplayNames
 from .errors import (
@@ -97,7 +98,7 @@ def open(
         server = start_server(persistence=True, data_dir=directory)
         client = server.client()
     else:
-        client = _client_from_url(uri, options)
+        client = redis_from_url(uri, **options)
     try:
         return Folio(
             client,
@@ -119,41 +120,6 @@ def open(
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "hxredis"
-
-
-def _client_from_url(uri: str, options: Mapping[str, Any]) -> redis.Redis:
-    """A redis-py client; ValueError (without the password) for a malformed URI."""
-    if not isinstance(uri, str) or not re.match(r"(rediss?|unix)://", uri):
-        raise ValueError(
-            f"invalid Redis URI {_redact(uri)!r}: expected redis://, rediss:// or unix://"
-        )
-    path = re.match(r"rediss?://[^/?#]*(/[^?#]*)?", uri)
-    if path is not None and path.group(1) not in (None, "", "/"):
-        db_index = path.group(1)[1:]
-        if not db_index.isdigit():
-            raise ValueError(
-                f"invalid Redis URI {_redact(uri)!r}: database index {db_index!r} is not a number"
-            )
-    try:
-        return redis.Redis.from_url(uri, **options)
-    except (ValueError, TypeError) as exc:
-        message = str(exc)
-        for secret in _secrets(uri):
-            message = message.replace(secret, "***")
-        raise ValueError(f"invalid Redis URI {_redact(uri)!r}: {message}") from None
-
-
-def _secrets(uri: str) -> list[str]:
-    match = re.match(r"[a-z]+://([^@/]*)@", uri)
-    if not match:
-        return []
-    user_info = match.group(1)
-    return [part for part in (user_info, user_info.partition(":")[2]) if part]
-
-
-def _redact(uri: object) -> str:
-    """The URI with any password replaced by ``***``."""
-    return re.sub(r"^([a-z]+://)([^@/:]*:)?[^@/]*@", r"\1\2***@", str(uri))
 
 
 class Folio:

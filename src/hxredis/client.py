@@ -1,0 +1,132 @@
+"""The Redis client layer: URIs to redis-py clients, module detection, RedisTimeSeries.
+
+redis-py does connections, pools, TLS, ACL users, Cluster, pipelines and scripts;
+:class:`RedisClient` adds only what hxredis needs on top: URI validation that never shows a
+password, MODULE LIST detection, and the RedisTimeSeries commands the history backends use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from .errors import HisConfigError
+
+__all__ = ["RedisClient", "redis_from_url"]
+
+
+def redis_from_url(uri: str, **options: Any) -> redis.Redis:
+    """A redis-py client for ``redis://``, ``rediss://`` or ``unix://`` URIs; ``options`` go
+    to redis-py (TLS files, timeouts ...).  A malformed URI (unknown scheme, non-numeric
+    database index) raises ValueError whose message never contains the password."""
+    if not isinstance(uri, str) or not re.match(r"(rediss?|unix)://", uri):
+        raise ValueError(
+            f"invalid Redis URI {_redact(uri)!r}: expected redis://, rediss:// or unix://"
+        )
+    path = re.match(r"rediss?://[^/?#]*(/[^?#]*)?", uri)
+    if path is not None and path.group(1) not in (None, "", "/"):
+        db_index = path.group(1)[1:]
+        if not db_index.isdigit():
+            raise ValueError(
+                f"invalid Redis URI {_redact(uri)!r}: database index {db_index!r} is not a number"
+            )
+    try:
+        return redis.Redis.from_url(uri, **options)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        for secret in _secrets(uri):
+            message = message.replace(secret, "***")
+        raise ValueError(f"invalid Redis URI {_redact(uri)!r}: {message}") from None
+
+
+def _secrets(uri: str) -> list[str]:
+    match = re.match(r"[a-z]+://([^@/]*)@", uri)
+    if not match:
+        return []
+    user_info = match.group(1)
+    return [part for part in (user_info, user_info.partition(":")[2]) if part]
+
+
+def _redact(uri: object) -> str:
+    """The URI with any password replaced by ``***``."""
+    return re.sub(r"^([a-z]+://)([^@/:]*:)?[^@/]*@", r"\1\2***@", str(uri))
+
+
+def _text(val: bytes | str) -> str:
+    return val.decode() if isinstance(val, bytes) else val
+
+
+class RedisClient:
+    """A thin layer over a redis-py client (``.redis``).
+
+    >>> client = RedisClient.from_url("redis://127.0.0.1:6390/0")
+    >>> client.has_module("timeseries")
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._modules: dict[str, int] | None = None
+
+    @classmethod
+    def from_url(cls, uri: str, **options: Any) -> RedisClient:
+        """A client for ``uri`` (see :func:`redis_from_url`)."""
+        return cls(redis_from_url(uri, **options))
+
+    def module_list(self) -> list[dict[str, Any]]:
+        """MODULE LIST as ``[{"name": "timeseries", "ver": 11202}, ...]`` (asked every call)."""
+        modules = [
+            {_text(k): _text(v) if isinstance(v, bytes) else v for k, v in entry.items()}
+            for entry in self.redis.module_list()
+        ]
+        self._modules = {m["name"]: int(m.get("ver", 0)) for m in modules}
+        return modules
+
+    def has_module(self, name: str) -> bool:
+        """True when the server has module ``name`` (MODULE LIST, asked once)."""
+        if self._modules is None:
+            self.module_list()
+        assert self._modules is not None
+        return name in self._modules
+
+    def _require_timeseries(self) -> None:
+        if not self.has_module("timeseries"):
+            raise HisConfigError(None, "this Redis server has no RedisTimeSeries module")
+
+    def ts_create(self, key: str, **options: Any) -> None:
+        """TS.CREATE ``key``; ``options`` as redis-py's ``ts().create`` (``retention_msecs``,
+        ``labels``, ``duplicate_policy``, ``chunk_size``, ``uncompressed``)."""
+        self._require_timeseries()
+        self.redis.ts().create(key, **options)
+
+    def ts_add(self, key: str, ts: int, val: float) -> int:
+        """TS.ADD one sample (epoch ms); returns its timestamp."""
+        self._require_timeseries()
+        return int(self.redis.ts().add(key, ts, val))
+
+    def ts_madd(self, triples: Iterable[tuple[str, int, float]]) -> list[int]:
+        """TS.MADD ``(key, epoch ms, value)`` triples in one command; their timestamps."""
+        self._require_timeseries()
+        return [int(t) for t in self.redis.ts().madd(list(triples))]
+
+    def ts_range(self, key: str, start: int | str, end: int | str) -> list[tuple[int, float]]:
+        """TS.RANGE ``start`` .. ``end`` (epoch ms, inclusive; ``-``/``+`` for the ends)."""
+        self._require_timeseries()
+        return [(int(t), float(v)) for t, v in self.redis.ts().range(key, start, end)]
+
+    def ts_del_range(self, key: str, start: int, end: int) -> int:
+        """TS.DEL samples from ``start`` to ``end`` (epoch ms, inclusive); how many."""
+        self._require_timeseries()
+        return int(self.redis.ts().delete(key, start, end))
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.redis.close()
+
+    def __enter__(self) -> RedisClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
