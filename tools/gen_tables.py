@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = Path("/work/shared/spec/formats.md")
+DEFAULT_SPEC = ROOT.parent / "shared" / "spec" / "formats.md"
 DATA = ROOT / "src" / "hxredis" / "data"
 
 TABLES = {
