@@ -358,6 +358,42 @@ class Folio:
         with self._lock:
             return list(self._select(f, trash=True, keep=None, limit=None))
 
+    def read_all_each(
+        self, filter: Filter | str, fn: Callable[[Rec], Any], *, limit: int | None = None
+    ) -> None:
+        """Call ``fn`` with each live record matching ``filter`` (at most ``limit``)."""
+        for rec in self.read_all(filter, limit=limit):
+            fn(rec)
+
+    def read_all_each_while(
+        self, filter: Filter | str, fn: Callable[[Rec], Any], *, limit: int | None = None
+    ) -> Any:
+        """Call ``fn`` with each live record matching ``filter`` until it returns something
+        other than None, and return that; None when no call did (or ``limit`` was hit)."""
+        for rec in self.read_all(filter, limit=limit):
+            result = fn(rec)
+            if result is not None:
+                return result
+        return None
+
+    def read_by_id_persistent_tags(self, id: Ref | str, checked: bool = True) -> Rec | None:
+        """The persistent tags of a live record (as stored in Redis)."""
+        rec = self.read_by_id(id, checked)
+        return None if rec is None else self._persistent.get(rec["id"].id)
+
+    def read_by_id_transient_tags(self, id: Ref | str, checked: bool = True) -> Rec | None:
+        """The transient tags of a live record (held by this process only), with its id."""
+        rec = self.read_by_id(id, checked)
+        if rec is None:
+            return None
+        return Rec({"id": rec["id"], **self._transient.get(rec["id"].id, {})})
+
+    def intern_ref(self, ref: Ref) -> Ref:
+        """The record's own id Ref (carrying its live display string), or ``ref`` itself when
+        no record has that id."""
+        abs_ref = self._abs_ref(ref)
+        return self._refs[abs_ref.id] if abs_ref.id in self._persistent else ref
+
     def _select(
         self,
         f: Filter,
@@ -457,6 +493,13 @@ class Folio:
         for result in results:
             self._run_hook("post_commit", CommitEvent(result, result.old_rec))
         return results
+
+    def commit_remove_trash(self) -> int:
+        """Remove every record in the trash (one atomic batch, forced); how many."""
+        trash = self.read_trash("trash")
+        if trash:
+            self.commit_all([Diff(rec, None, Diff.REMOVE | Diff.FORCE) for rec in trash])
+        return len(trash)
 
     def _diff_id(self, diff: Diff) -> str:
         return self._abs_ref(diff.id).id
