@@ -325,9 +325,20 @@ numbers = st.one_of(
 refs = st.builds(
     hx.Ref, st.text(_ID_CHARS, min_size=1, max_size=20), st.none() | st.text(max_size=10)
 )
-symbols = st.from_regex(
-    r"[a-z][a-z0-9_]{0,5}(-[a-z][a-z0-9_]{0,4}){0,2}|[a-z]\w{0,3}:[a-z]\w{0,3}", fullmatch=True
-).filter(lambda s: s.isascii() and not s.endswith(":") and not s.split(":")[-1].endswith("-"))
+_LOWER = string.ascii_lowercase
+_ALNUM = string.ascii_letters + string.digits + "_"
+
+
+def _join(*parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Concatenation of string strategies (cheaper to generate than ``from_regex``)."""
+    return st.tuples(*parts).map("".join)
+
+
+_sym_part = _join(st.sampled_from(_LOWER), st.text(_LOWER + string.digits + "_", max_size=4))
+symbols = st.one_of(
+    st.lists(_sym_part, min_size=1, max_size=3).map("-".join),
+    _join(_sym_part, st.just(":"), _sym_part),
+)
 datetimes = st.builds(
     lambda secs, us, name: (
         datetime.fromtimestamp(secs, timezone.utc).replace(microsecond=us).astimezone(hx.tz(name))
@@ -351,21 +362,26 @@ scalars = st.one_of(
         st.integers(-90_000_000, 90_000_000),
         st.integers(-180_000_000, 180_000_000),
     ),
-    st.builds(hx.XStr, st.from_regex(r"[A-Z][A-Za-z0-9_]{0,6}", fullmatch=True), st.text()),
+    st.builds(
+        hx.XStr,
+        _join(st.sampled_from(string.ascii_uppercase), st.text(_ALNUM, max_size=6)),
+        st.text(),
+    ),
 )
-tag_names = st.from_regex(
-    r"[a-z][A-Za-z0-9_]{0,8}|_[A-Za-z0-9][A-Za-z0-9_]{0,4}", fullmatch=True
-).filter(str.isascii)
+tag_names = st.one_of(
+    _join(st.sampled_from(_LOWER), st.text(_ALNUM, max_size=8)),
+    _join(st.just("_"), st.sampled_from(_ALNUM), st.text(_ALNUM, max_size=4)),
+)
 
 
 def _grids(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Grid]:
     def build(draw: st.DrawFn) -> Grid:
-        names = draw(st.lists(tag_names, min_size=1, max_size=4, unique=True))
-        meta = draw(st.dictionaries(tag_names, values, max_size=3))
-        cols = [(n, draw(st.dictionaries(tag_names, values, max_size=2))) for n in names]
+        names = draw(st.lists(tag_names, min_size=1, max_size=3, unique=True))
+        meta = draw(st.dictionaries(tag_names, values, max_size=2))
+        cols = [(n, draw(st.dictionaries(tag_names, values, max_size=1))) for n in names]
         rows = draw(
             st.lists(
-                st.lists(st.none() | values, min_size=len(names), max_size=len(names)), max_size=4
+                st.lists(st.none() | values, min_size=len(names), max_size=len(names)), max_size=3
             )
         )
         return Grid(meta, cols, rows)
@@ -381,7 +397,7 @@ collections = st.recursive(
     max_leaves=8,
 )
 # grids hold collections and (one level of) nested grids; kept small so fuzz runs stay cheap
-grids = _grids(collections | _grids(scalars))
+grids = _grids(st.one_of(scalars, collections, _grids(scalars)))
 values = st.one_of(
     collections,
     grids,
