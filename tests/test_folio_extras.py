@@ -53,3 +53,22 @@ def test_commit_remove_trash(db: hx.Folio) -> None:
     assert db.read_trash("trash") == []
     assert db.read_by_id(keep["id"])["dis"] == "keep"
     assert db.commit_remove_trash() == 0  # an empty trash is not an error here
+
+
+def test_embedded_server_is_shared_within_a_process(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("HXREDIS_URI", raising=False)
+    data = tmp_path / "data"
+    first = hx.open(name="a", data_dir=data)
+    second = hx.open(name="b", data_dir=data)  # same directory: same server, no conflict
+    try:
+        port = first.client.connection_pool.connection_kwargs["port"]
+        assert second.client.connection_pool.connection_kwargs["port"] == port
+        _add(second, {"dis": "in b"})
+        first.close()
+        assert second.read_count("dis") == 1
+        _add(second, {"dis": "still works"})  # the server outlives the first Folio
+    finally:
+        first.close()
+        second.close()
+    with hx.open(name="b", data_dir=data) as again:  # the last close stopped it; restart
+        assert again.read_count("dis") == 2

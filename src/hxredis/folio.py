@@ -95,7 +95,7 @@ def open(
         uri = os.environ.get("HXREDIS_URI") or None
     if uri is None:
         directory = Path(data_dir) if data_dir is not None else _default_data_dir()
-        server = start_server(persistence=True, data_dir=directory)
+        server = _acquire_embedded(directory)
         client = server.client()
     else:
         client = redis_from_url(uri, **options)
@@ -113,8 +113,37 @@ def open(
     except BaseException:
         client.close()
         if server is not None:
-            server.stop()
+            _release_embedded(server)
         raise
+
+
+_embedded: dict[Path, tuple[RedisServer, int]] = {}  # data directory -> (server, Folios)
+_embedded_lock = threading.Lock()
+
+
+def _acquire_embedded(directory: Path) -> RedisServer:
+    """The embedded server of a data directory, started for its first Folio in this process
+    and shared by the others (one server per directory)."""
+    key = directory.resolve()
+    with _embedded_lock:
+        server, users = _embedded.get(key, (None, 0))
+        if server is None or not server.running:
+            server, users = start_server(persistence=True, data_dir=key), 0
+        _embedded[key] = (server, users + 1)
+        return server
+
+
+def _release_embedded(server: RedisServer) -> None:
+    """One Folio less on an embedded server; the last one stops it."""
+    key = server.data_dir.resolve()
+    with _embedded_lock:
+        current, users = _embedded.get(key, (None, 0))
+        if current is server and users > 1:
+            _embedded[key] = (server, users - 1)
+            return
+        if current is server:
+            del _embedded[key]
+    server.stop()
 
 
 def _default_data_dir() -> Path:
@@ -242,7 +271,7 @@ class Folio:
             self._follower.join(timeout=5)
         self._client.close()
         if self._server is not None:
-            self._server.stop()
+            _release_embedded(self._server)
 
     def __enter__(self) -> Folio:
         return self
