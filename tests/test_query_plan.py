@@ -390,3 +390,27 @@ def test_index_maintenance_matches_brute_force(operations: list[tuple[Any, ...]]
         f = Filter.parse(text)
         got = list(execute(f, index, recs, lambda ref: recs.get(ref.id)))
         assert got == brute(f, recs, lambda ref: recs.get(ref.id)), text
+
+
+def test_add_many_builds_the_same_index_as_add() -> None:
+    from hxredis import MARKER, Ref
+    from hxredis.query_plan import TagIndex
+
+    recs = [
+        (f"r{i}", {"id": Ref(f"r{i}"), "site": MARKER, "siteRef": Ref(f"s{i % 3}"),
+                   "refs": [Ref("a"), "x", Ref(f"b{i % 2}")], "gone": None})
+        for i in range(50)
+    ]  # fmt: skip
+    one_by_one, bulk = TagIndex(), TagIndex()
+    one_by_one.add("first", {"site": MARKER})
+    bulk.add("first", {"site": MARKER})
+    for rec_id, rec in recs:
+        one_by_one.add(rec_id, rec)
+    bulk.add_many(recs)
+    assert list(bulk.all_ids) == list(one_by_one.all_ids)
+    for tag in ("id", "site", "siteRef", "refs", "gone"):
+        assert list(bulk.ids_with(tag)) == list(one_by_one.ids_with(tag))
+    for tag, ref_id in [("siteRef", "s1"), ("refs", "a"), ("refs", "b0"), ("id", "r3")]:
+        assert list(bulk.ids_with_ref(tag, ref_id)) == list(one_by_one.ids_with_ref(tag, ref_id))
+    with pytest.raises(ValueError, match="already indexed"):
+        bulk.add_many([("r1", {"site": MARKER})])

@@ -424,3 +424,22 @@ def test_coord_text_round_trip(ulat: int, ulng: int) -> None:
 def test_coord_truncates_sub_micro_degrees() -> None:
     assert hx.Coord(37.6543219, -0.0000019).ulat == 37654321
     assert hx.Coord(0, -0.0000019).ulng == -1
+
+
+def test_generated_refs_never_repeat_within_a_process() -> None:
+    ids = [hx.Ref.gen().id for _ in range(100_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 17 and i[8] == "-" for i in ids[:10])
+
+
+def test_generated_refs_differ_in_a_forked_child() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next id
+        os.write(write_end, hx.Ref.gen().id.encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 64).decode()
+    assert child.split("-")[1] != hx.Ref.gen().id.split("-")[1]

@@ -758,12 +758,14 @@ class Folio:
         """Cold load: every record in bulk, then catch up with the change stream."""
         with self._lock, _gc_paused():
             ver, entry = self._store.position()
+            persistent, views = self._persistent, self._views  # empty: a first or re-load
             for chunk in self._store.scan_records():
                 for raw_id, text in chunk.items():
                     rec_id = raw_id.decode()
                     rec = self._decode(rec_id, text)
                     if rec is not None:
-                        self._put(rec_id, rec)
+                        persistent[rec_id] = views[rec_id] = rec
+            self._index.add_many(views.items())
             self._cur_ver = self._stream_ver = ver
             self._last_entry = entry
             self._dis.rebuild(list(self._persistent))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Collection, Iterator, KeysView, Mapping
+from collections.abc import Collection, Iterable, Iterator, KeysView, Mapping
 from typing import Any
 
 from .filter import (
@@ -116,6 +116,43 @@ class TagIndex:
                 bucket[rec_id] = None
             if (type(val) is Ref or isinstance(val, list)) and tag != "id":
                 self._add_refs(rec_id, tag, _ref_ids(val), appended=True)
+
+    def add_many(self, recs: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Index many new records at once, in order: the same result as :meth:`add` for each,
+        built in bulk (ids are gathered per tag, then inserted by ``dict.fromkeys``), which
+        is several times faster for a cold load.  ValueError if an id is already indexed."""
+        by_tag: dict[str, list[str]] = {}
+        by_ref: dict[tuple[str, str], list[str]] = {}
+        seq = self._seq
+        for rec_id, rec in recs:
+            if rec_id in seq:
+                raise ValueError(f"record already indexed: {rec_id}")
+            seq[rec_id] = self._next
+            self._next += 1
+            for tag, val in rec.items():
+                if val is None:
+                    continue
+                ids = by_tag.get(tag)
+                if ids is None:
+                    by_tag[tag] = [rec_id]
+                else:
+                    ids.append(rec_id)
+                if (type(val) is Ref or isinstance(val, list)) and tag != "id":
+                    for ref_id in _ref_ids(val):
+                        by_ref.setdefault((tag, ref_id), []).append(rec_id)
+        for tag, ids in by_tag.items():
+            bucket = self._tags.get(tag)
+            if bucket is None:
+                self._tags[tag] = dict.fromkeys(ids)
+            else:
+                bucket.update(dict.fromkeys(ids))
+        for (tag, ref_id), ids in by_ref.items():
+            table = self._refs.setdefault(tag, {})
+            bucket = table.get(ref_id)
+            if bucket is None:
+                table[ref_id] = dict.fromkeys(ids)
+            else:
+                bucket.update(dict.fromkeys(ids))
 
     def remove(self, rec_id: str, rec: Mapping[str, Any]) -> None:
         """Drop ``rec_id``, indexed with the tags of ``rec``; KeyError if not indexed."""

@@ -12,8 +12,10 @@ canonical unit, Refs compare by id only, DateTimes by instant.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import os
 import re
 import secrets
 import time as _time
@@ -358,9 +360,12 @@ class Ref:
 
     @classmethod
     def gen(cls) -> Ref:
-        """A new unique Ref ``tttttttt-rrrrrrrr``: seconds since 2000-01-01 UTC, random bits."""
+        """A new unique Ref ``tttttttt-rrrrrrrr``: seconds since 2000-01-01 UTC, then 32 bits
+        that count up from a random start (re-drawn in a forked child), so one process never
+        repeats an id where Haxall's independent random draws would (a 20,000-record batch
+        would collide about once in 20)."""
         secs = (int(_time.time()) - 946684800) & 0xFFFFFFFF
-        return cls(f"{secs:08x}-{secrets.randbits(32):08x}")
+        return cls(f"{secs:08x}-{next(_gen_counter) & 0xFFFFFFFF:08x}")
 
     @property
     def id(self) -> str:
@@ -437,6 +442,16 @@ class Ref:
 
 
 Ref.null_ref = Ref("null")
+_gen_counter = itertools.count(secrets.randbits(32))
+
+
+def _reseed_gen_counter() -> None:
+    global _gen_counter
+    _gen_counter = itertools.count(secrets.randbits(32))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed_gen_counter)
 
 
 # ------------------------------------------------------------------------------------------------
