@@ -737,7 +737,8 @@ class Folio:
         """One stored record, interned and frozen; None (counted) for a bad one if skipping."""
         try:
             recs = trio.loads(text.decode() if isinstance(text, bytes) else text)
-            if len(recs) != 1 or recs[0].get("id") != Ref(key):
+            rec_id = recs[0].get("id") if len(recs) == 1 else None
+            if type(rec_id) is not Ref or rec_id.id != key:
                 raise ParseError(f"expected one record with id @{key}, got {len(recs)} records")
         except (ParseError, UnicodeDecodeError) as exc:
             if not self._skip_bad:
@@ -748,9 +749,12 @@ class Folio:
             log.warning("hxredis: skipped undecodable record %r: %s", key, exc)
             return None
         rec = recs[0]
+        intern = self._intern
         for tag, val in rec.items():  # the hot path of a cold load: most values are scalars
             kind = type(val)
-            if kind is Ref or kind is list or kind is dict:
+            if kind is Ref:
+                rec[tag] = intern(val.id)
+            elif kind is list or kind is dict:
                 rec[tag] = self._normalize(val, absolute=False)
         return Rec(rec)
 

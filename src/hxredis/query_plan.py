@@ -137,7 +137,11 @@ class TagIndex:
                     by_tag[tag] = [rec_id]
                 else:
                     ids.append(rec_id)
-                if (type(val) is Ref or isinstance(val, list)) and tag != "id":
+                kind = type(val)
+                if kind is Ref:
+                    if tag != "id":
+                        by_ref.setdefault((tag, val.id), []).append(rec_id)
+                elif kind is not str and isinstance(val, list):
                     for ref_id in _ref_ids(val):
                         by_ref.setdefault((tag, ref_id), []).append(rec_id)
         for tag, ids in by_tag.items():
