@@ -37,7 +37,7 @@ demo: build provision
 	$(PY) -m hxredis.cli demo
 
 bench: build provision
-	$(PY) -m pytest bench --benchmark-only --benchmark-columns=min,median,mean,ops,rounds $(PYTEST_ARGS)
+	$(PY) -m pytest bench --benchmark-only --benchmark-disable-gc --benchmark-columns=min,median,mean,ops,rounds $(PYTEST_ARGS)
 
 fuzz: build
 	$(PY) -m pytest tests -m slow --hypothesis-profile=fuzz $(PYTEST_ARGS)
