@@ -99,6 +99,12 @@ class DisplayNames:
     def _compute_all(self, todo: set[str]) -> None:
         done: set[str] = set()
         in_progress: set[str] = set()
+        lookup, ref_of, depends_on = self._lookup, self._ref_of, self._depends_on
+        for rec_id in todo:  # first the records that show no other record: no recursion
+            if rec_id not in depends_on:
+                rec, ref = lookup(rec_id), ref_of(rec_id)
+                ref._set_dis(None if rec is None else _own_dis(rec, ref))
+                done.add(rec_id)
         for rec_id in todo:
             if rec_id not in done:
                 self._compute(rec_id, todo, done, in_progress)
@@ -113,7 +119,7 @@ class DisplayNames:
             in_progress.add(rec_id)
             ref._set_dis(rec_id)  # the cycle guard: shown while computing
             for target in targets:
-                if target in todo:
+                if target in todo and target not in done:
                     self._compute(target, todo, done, in_progress)
             in_progress.discard(rec_id)
         # without a record the id shows; else dis_of falls back to the id Ref's dis
