@@ -168,9 +168,10 @@ class RedisStore:
     def collect_history_garbage(self) -> int:
         """Delete the history keys of removed records; the number of records cleaned."""
         ids = [_text(i) for i in self.client.smembers(self.keys.his_gc)]
-        for rec_id in ids:
+        if ids:  # one round trip; history keys live in other slots, so not one command
             pipe = self.client.pipeline(transaction=False)
-            pipe.delete(self.keys.his(rec_id))
-            pipe.srem(self.keys.his_gc, rec_id)
+            for rec_id in ids:
+                pipe.delete(self.keys.his(rec_id))
+            pipe.srem(self.keys.his_gc, *ids)
             pipe.execute()
         return len(ids)
