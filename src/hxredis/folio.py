@@ -30,7 +30,7 @@ from typing import Any
 import redis
 
 from . import trio, zinc
-from .client import redis_from_url
+from .client import RedisClient, redis_from_url
 from .diff import Diff, check_diffs
 from .dis import DisplayNames
 from .errors import (
@@ -186,7 +186,7 @@ class Folio:
         self._closed = False
         self._hooks: Any = None
         self._skip_bad = skip_bad_records
-        self._has_timeseries: bool | None = None
+        self._redis_layer = RedisClient(client)
         self.skipped_records = 0
         # the cache: persistent tags per id, transient tags per id, the merged read views
         self._persistent: dict[str, Rec] = {}
@@ -239,10 +239,7 @@ class Folio:
     @property
     def has_timeseries(self) -> bool:
         """True when the server has the RedisTimeSeries module (MODULE LIST, asked once)."""
-        if self._has_timeseries is None:
-            names = {m.get(b"name", m.get("name")) for m in self._client.module_list()}
-            self._has_timeseries = bool(names & {b"timeseries", "timeseries"})
-        return self._has_timeseries
+        return self._redis_layer.has_module("timeseries")
 
     @property
     def is_closed(self) -> bool:
