@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import redis
 
+from .client import RedisClient
 from .provision import Binary, ServerUnavailableError, default_cache_dir, find_plain, find_stack
 
 __all__ = ["RedisServer", "ServerUnavailableError", "start_server"]
@@ -283,15 +284,10 @@ def _wait_ready(server: RedisServer, log_file: Path, timeout: float) -> None:
             time.sleep(0.02)
         server.version = str(client.info("server")["redis_version"])
         server.modules = {
-            _text(m[b"name"] if b"name" in m else m["name"]): int(m.get(b"ver", m.get("ver", 0)))
-            for m in client.module_list()
+            m["name"]: int(m.get("ver", 0)) for m in RedisClient(client).module_list()
         }
     finally:
         client.close()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _tail(log_file: Path) -> str:
