@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 
-from . import trio, zinc
+from . import codec, zinc
 from .client import RedisClient, redis_from_url
 from .diff import Diff, check_diffs
 from .dis import DisplayNames
@@ -46,7 +46,7 @@ from .filter import And, Cmp, Filter, Or
 from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
-from .record import FrozenList, Rec
+from .record import Rec
 from .server import RedisServer, start_server
 from .store import ChangeEntry, RecordWrite, RedisStore
 from .timezones import UTC
@@ -194,7 +194,7 @@ class Folio:
         self._views: dict[str, Rec] = {}
         self._refs: dict[str, Ref] = {}
         self._index = TagIndex()
-        self._dis = DisplayNames(self._views.get, self._intern)
+        self._dis = DisplayNames(self._views, self._refs)
         self._cur_ver = 0
         self._applied: set[int] = set()  # versions of own commits not yet seen in the stream
         self._stream_ver = 0
@@ -647,7 +647,7 @@ class Folio:
             rec = Rec(tags)
             new_tags = _indexed_tags(rec)
             op = "a" if diff.is_add else "u"
-            text = trio.dumps(_strip_dis(rec))
+            text = codec.encode_record(rec)
             added, removed = tuple(new_tags - old_tags), tuple(old_tags - new_tags)
             writes.append(RecordWrite(op, rec_id, base, mod_text, text, added, removed))
             new_recs.append(rec)
@@ -690,21 +690,15 @@ class Folio:
 
     def _intern(self, rec_id: str) -> Ref:
         """The one Ref instance for an id; it carries the record's live display string."""
-        ref = self._refs.get(rec_id)
-        if ref is None:
-            ref = self._refs[rec_id] = Ref(rec_id)
-        return ref
+        return codec.intern(self._refs, rec_id)
 
-    def _normalize(self, val: Any, absolute: bool = True) -> Any:
-        """A tag value as the cache keeps it: Refs interned (and made absolute with the
-        id prefix when ``absolute``), Lists and Dicts frozen."""
-        if isinstance(val, Ref):
-            return self._intern(self._abs_ref(val).id if absolute else val.id)
-        if isinstance(val, list):
-            return FrozenList(self._normalize(v, absolute) for v in val)
-        if isinstance(val, Mapping):
-            return Rec({k: self._normalize(v, absolute) for k, v in val.items()})
-        return val
+    def _intern_abs(self, ref: Ref) -> Ref:
+        return codec.intern(self._refs, self._abs_ref(ref).id)
+
+    def _normalize(self, val: Any) -> Any:
+        """A committed tag value as the cache keeps it: Refs made absolute with the id
+        prefix and interned, Lists and Dicts frozen."""
+        return codec.cached_value(val, self._intern_abs)
 
     def _put(self, rec_id: str, rec: Rec | None) -> None:
         """Replace the persistent part of a record (None removes it) and its view."""
@@ -733,43 +727,31 @@ class Folio:
     def _decode(self, key: str, text: bytes | str) -> Rec | None:
         """One stored record, interned and frozen; None (counted) for a bad one if skipping."""
         try:
-            recs = trio.loads(text.decode() if isinstance(text, bytes) else text)
-            rec_id = recs[0].get("id") if len(recs) == 1 else None
-            if type(rec_id) is not Ref or rec_id.id != key:
-                raise ParseError(f"expected one record with id @{key}, got {len(recs)} records")
-        except (ParseError, UnicodeDecodeError) as exc:
-            if not self._skip_bad:
-                raise LoadError(
-                    f"cannot decode record {key!r} in {self._keys.recs}: {exc}"
-                ) from exc
-            self.skipped_records += 1
-            log.warning("hxredis: skipped undecodable record %r: %s", key, exc)
+            return codec.decode_record(key, text, self._refs)
+        except ParseError as exc:
+            self._bad_record(key, exc)
             return None
-        rec = recs[0]
-        intern = self._intern
-        for tag, val in rec.items():  # the hot path of a cold load: most values are scalars
-            kind = type(val)
-            if kind is Ref:
-                rec[tag] = intern(val.id)
-            elif kind is list or kind is dict:
-                rec[tag] = self._normalize(val, absolute=False)
-        return Rec(rec)
+
+    def _bad_record(self, key: str, exc: ParseError) -> None:
+        """LoadError for an undecodable stored record, or count and log it when skipping."""
+        if not self._skip_bad:
+            raise LoadError(f"cannot decode record {key!r} in {self._keys.recs}: {exc}") from exc
+        self.skipped_records += 1
+        log.warning("hxredis: skipped undecodable record %r: %s", key, exc)
 
     def _load(self) -> None:
         """Cold load: every record in bulk, then catch up with the change stream."""
         with self._lock, _gc_paused():
             ver, entry = self._store.position()
-            persistent, views = self._persistent, self._views  # empty: a first or re-load
+            persistent = self._persistent
             for chunk in self._store.scan_records():
-                for raw_id, text in chunk.items():
-                    rec_id = raw_id.decode()
-                    rec = self._decode(rec_id, text)
-                    if rec is not None:
-                        persistent[rec_id] = views[rec_id] = rec
-            self._index.add_many(views.items())
+                for rec_id, exc in codec.decode_records(chunk, self._refs, persistent):
+                    self._bad_record(rec_id, exc)
+            self._views.update(persistent)  # empty before: a first load or a reload
+            self._index.add_many(persistent.items())
             self._cur_ver = self._stream_ver = ver
             self._last_entry = entry
-            self._dis.rebuild(list(self._persistent))
+            self._dis.rebuild()
             self._sync_locked()
             self._collect_garbage()
 
@@ -777,7 +759,7 @@ class Folio:
         """Start over from Redis (after missing change stream entries); keeps transients."""
         transient = self._transient
         self._persistent, self._views, self._transient = {}, {}, {}
-        self._dis = DisplayNames(self._views.get, self._intern)
+        self._dis = DisplayNames(self._views, self._refs)
         self._index = TagIndex()
         self._applied.clear()
         for ref in self._refs.values():
@@ -894,17 +876,6 @@ def _mod_text(mod: Any) -> str:
 def _indexed_tags(rec: Mapping[str, Any] | None) -> set[str]:
     """Tag names kept in Redis's index sets for a record."""
     return set() if rec is None else set(rec) - _NOT_INDEXED_IN_REDIS
-
-
-def _strip_dis(val: Any) -> Any:
-    """``val`` with every Ref's display string dropped (display names are not stored)."""
-    if isinstance(val, Ref):
-        return Ref(val.id) if val.dis is not None else val
-    if isinstance(val, list):
-        return [_strip_dis(v) for v in val]
-    if isinstance(val, Mapping):
-        return {k: _strip_dis(v) for k, v in val.items()}
-    return val
 
 
 def _search_matcher(test: Callable[[str], bool], *, long_enough: bool) -> Callable[[Rec], bool]:

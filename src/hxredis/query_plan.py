@@ -45,7 +45,7 @@ from .filter import (
 )
 from .values import Ref
 
-__all__ = ["Plan", "TagIndex", "count", "execute", "plan"]
+__all__ = ["Plan", "TagIndex", "count", "execute", "plan", "py_add_many"]
 
 _EMPTY: dict[str, None] = {}
 
@@ -77,7 +77,8 @@ class TagIndex:
     def __init__(self) -> None:
         self._seq: dict[str, int] = {}
         self._next = 0
-        self._tags: dict[str, dict[str, None]] = {}
+        # tag -> ids: a dict, or a list of ids in order not yet made a dict (see _bucket)
+        self._tags: dict[str, dict[str, None] | list[str]] = {}
         self._refs: dict[str, dict[str, dict[str, None]]] = {}
         self._unsorted: set[tuple[str, ...]] = set()
 
@@ -112,51 +113,21 @@ class TagIndex:
             bucket = tags.get(tag)
             if bucket is None:
                 tags[tag] = {rec_id: None}
+            elif type(bucket) is list:
+                bucket.append(rec_id)
             else:
                 bucket[rec_id] = None
             if (type(val) is Ref or isinstance(val, list)) and tag != "id":
                 self._add_refs(rec_id, tag, _ref_ids(val), appended=True)
 
     def add_many(self, recs: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Index many new records at once, in order: the same result as :meth:`add` for each,
-        built in bulk (ids are gathered per tag, then inserted by ``dict.fromkeys``), which
-        is several times faster for a cold load.  ValueError if an id is already indexed."""
-        by_tag: dict[str, list[str]] = {}
-        by_ref: dict[tuple[str, str], list[str]] = {}
-        seq = self._seq
-        for rec_id, rec in recs:
-            if rec_id in seq:
-                raise ValueError(f"record already indexed: {rec_id}")
-            seq[rec_id] = self._next
-            self._next += 1
-            for tag, val in rec.items():
-                if val is None:
-                    continue
-                ids = by_tag.get(tag)
-                if ids is None:
-                    by_tag[tag] = [rec_id]
-                else:
-                    ids.append(rec_id)
-                kind = type(val)
-                if kind is Ref:
-                    if tag != "id":
-                        by_ref.setdefault((tag, val.id), []).append(rec_id)
-                elif kind is not str and isinstance(val, list):
-                    for ref_id in _ref_ids(val):
-                        by_ref.setdefault((tag, ref_id), []).append(rec_id)
-        for tag, ids in by_tag.items():
-            bucket = self._tags.get(tag)
-            if bucket is None:
-                self._tags[tag] = dict.fromkeys(ids)
-            else:
-                bucket.update(dict.fromkeys(ids))
-        for (tag, ref_id), ids in by_ref.items():
-            table = self._refs.setdefault(tag, {})
-            bucket = table.get(ref_id)
-            if bucket is None:
-                table[ref_id] = dict.fromkeys(ids)
-            else:
-                bucket.update(dict.fromkeys(ids))
+        """Index many new records at once, in order: the same result as :meth:`add` for each
+        (natively when compiled: a cold load's bulk step).  ValueError if an id is already
+        indexed or comes twice; nothing is indexed then."""
+        if _native is None:
+            py_add_many(self, recs)
+        else:
+            self._next = _native.add_many(self._seq, self._next, self._tags, self._refs, recs)
 
     def remove(self, rec_id: str, rec: Mapping[str, Any]) -> None:
         """Drop ``rec_id``, indexed with the tags of ``rec``; KeyError if not indexed."""
@@ -187,7 +158,7 @@ class TagIndex:
 
     def ids_with(self, tag: str) -> Collection[str]:
         """Ids of the records having ``tag``, in indexing order (a live view)."""
-        ids = self._tags.get(tag)
+        ids = self._bucket(tag)
         if ids is None:
             return _EMPTY.keys()
         if self._unsorted and ("t", tag) in self._unsorted:
@@ -205,6 +176,15 @@ class TagIndex:
             ids = self._sort(("r", tag, ref_id), by_ref, ref_id)  # type: ignore[arg-type]
         return ids.keys()
 
+    def _bucket(self, tag: str) -> dict[str, None] | None:
+        """The ids having ``tag`` as a dict (None if none has it).  A bulk load leaves each
+        tag's ids as a list (cheap to build; most tags are never queried) that becomes a
+        dict here, on first use."""
+        ids = self._tags.get(tag)
+        if type(ids) is list:
+            ids = self._tags[tag] = dict.fromkeys(ids)
+        return ids
+
     def _sort(self, key: tuple[str, ...], table: dict[str, dict[str, None]], name: str) -> dict:
         """Restore indexing order in one bucket after :meth:`update` appended to it."""
         ids = dict.fromkeys(sorted(table[name], key=self._seq.__getitem__))
@@ -221,7 +201,7 @@ class TagIndex:
         return late
 
     def _add_tag(self, rec_id: str, tag: str, val: Any, appended: bool) -> None:
-        bucket = self._tags.get(tag)
+        bucket = self._bucket(tag)
         if bucket is None:
             self._tags[tag] = {rec_id: None}
         elif self._put(bucket, rec_id, appended):
@@ -241,7 +221,7 @@ class TagIndex:
                 self._unsorted.add(("r", tag, ref_id))
 
     def _drop_tag(self, rec_id: str, tag: str, val: Any) -> None:
-        bucket = self._tags.get(tag)
+        bucket = self._bucket(tag)
         if bucket is not None:
             bucket.pop(rec_id, None)
             if not bucket:
@@ -263,6 +243,25 @@ class TagIndex:
                     self._unsorted.discard(("r", tag, ref_id))
         if not by_ref:
             del self._refs[tag]
+
+
+def py_add_many(index: TagIndex, recs: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+    """The reference of the native ``add_many``: :meth:`TagIndex.add` for each record, after
+    checking that no id is indexed already or comes twice."""
+    recs = list(recs)
+    seen: set[str] = set()
+    for rec_id, _ in recs:
+        if rec_id in index or rec_id in seen:
+            raise ValueError(f"record already indexed: {rec_id}")
+        seen.add(rec_id)
+    for rec_id, rec in recs:
+        index.add(rec_id, rec)
+
+
+try:
+    from ._fastcore import index as _native
+except ImportError:  # pragma: no cover - the extension is always built by make
+    _native = None  # type: ignore[assignment]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -108,14 +108,29 @@ class RedisStore:
         return int(ver or 0), _text(last[0][0]) if last else "0-0"
 
     def scan_records(self, chunk: int = 5000) -> Iterator[dict[bytes, bytes]]:
-        """Every stored record as chunks of ``{id: trio}``, a few thousand per round trip."""
-        cursor = 0
-        while True:
-            cursor, items = self.client.hscan(self.keys.recs, cursor, count=chunk)
-            if items:
-                yield items
-            if cursor == 0:
-                return
+        """Every stored record as chunks of ``{id: trio}``, a few thousand per round trip.
+
+        Each next HSCAN is sent before the current chunk is handed out, so Redis prepares it
+        while the caller decodes.  The connection is dropped (not reused) when the caller
+        stops early or anything fails, as a reply may still be on its way.
+        """
+        pool = self.client.connection_pool
+        conn = pool.get_connection()
+        try:
+            conn.send_command("HSCAN", self.keys.recs, 0, "COUNT", chunk)
+            while True:
+                cursor, flat = conn.read_response()
+                if int(cursor) != 0:
+                    conn.send_command("HSCAN", self.keys.recs, cursor, "COUNT", chunk)
+                if flat:
+                    yield dict(zip(flat[::2], flat[1::2], strict=True))
+                if int(cursor) == 0:
+                    return
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
 
     def fetch(self, ids: Sequence[str]) -> list[bytes | None]:
         """The stored Trio text of each id (None where there is no record), one round trip."""

@@ -1,0 +1,97 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Native :func:`hxredis.query_plan.py_add_many`: bulk indexing for a cold load.
+
+Writes into the tables of a :class:`hxredis.query_plan.TagIndex` (passed in by the index
+itself) with the same result, order included, as adding each record in turn.  The ids are
+first gathered per tag (and per Ref value) into lists.  A new tag keeps its list (the index
+makes it a dict on first use); Ref value buckets are filled in one go into presized dicts:
+one bucket at a time is several times faster than spreading each record over many dicts.
+"""
+
+from cpython.dict cimport PyDict_GetItem, PyDict_Next, PyDict_SetItem
+from cpython.object cimport PyObject
+
+from hxredis.values import Ref
+
+cdef extern from "Python.h":
+    dict _PyDict_NewPresized(Py_ssize_t minused)
+
+cdef type _Ref = Ref
+
+
+cdef list _group(dict groups, object key):
+    cdef PyObject* found = PyDict_GetItem(groups, key)
+    if found != NULL:
+        return <list>found
+    ids = groups[key] = []
+    return ids
+
+
+cdef void _gather(dict by_tag, dict by_ref, object rec_id, object tag, object val) except *:
+    if val is None:
+        return
+    _group(by_tag, tag).append(rec_id)
+    if type(val) is _Ref:
+        if tag != "id":
+            _group(_group_table(by_ref, tag), val._id).append(rec_id)
+    elif isinstance(val, list) and tag != "id":
+        for item in val:
+            if isinstance(item, _Ref):
+                _group(_group_table(by_ref, tag), item.id).append(rec_id)
+
+
+cdef dict _group_table(dict tables, object tag):
+    cdef PyObject* found = PyDict_GetItem(tables, tag)
+    if found != NULL:
+        return <dict>found
+    table = tables[tag] = {}
+    return table
+
+
+cdef void _fill(dict table, object key, list ids) except *:
+    """Append ``ids`` to the bucket ``table[key]`` (created presized when new)."""
+    cdef PyObject* found = PyDict_GetItem(table, key)
+    cdef dict bucket
+    if found == NULL:
+        bucket = _PyDict_NewPresized(len(ids))
+        table[key] = bucket
+    else:
+        bucket = <dict>found
+    for rec_id in ids:
+        PyDict_SetItem(bucket, rec_id, None)
+
+
+def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
+    """Index ``(id, record)`` pairs into a TagIndex's tables; returns the next sequence
+    number.  ValueError if an id is already indexed or comes twice (nothing is indexed then)."""
+    cdef Py_ssize_t pos
+    cdef PyObject* bucket
+    cdef PyObject* name
+    cdef PyObject* value
+    cdef dict by_tag = {}, by_ref = {}, new_seq = {}
+    for rec_id, rec in recs:
+        if rec_id in seq or rec_id in new_seq:
+            raise ValueError(f"record already indexed: {rec_id}")
+        new_seq[rec_id] = next_seq
+        next_seq += 1
+        if isinstance(rec, dict):
+            pos = 0
+            while PyDict_Next(rec, &pos, &name, &value):
+                _gather(by_tag, by_ref, rec_id, <object>name, <object>value)
+        else:
+            for tag, val in rec.items():
+                _gather(by_tag, by_ref, rec_id, tag, val)
+    seq.update(new_seq)
+    for tag, ids in by_tag.items():
+        bucket = PyDict_GetItem(tags, tag)
+        if bucket == NULL:
+            tags[tag] = ids
+        elif type(<object>bucket) is list:
+            (<list>bucket).extend(ids)
+        else:
+            _fill(tags, tag, ids)
+    for tag, groups in by_ref.items():
+        table = _group_table(refs, tag)
+        for ref_id, ids in (<dict>groups).items():
+            _fill(table, ref_id, ids)
+    return next_seq

@@ -1,0 +1,130 @@
+"""Records as a Folio stores them in Redis and as its cache holds them.
+
+Stored, a record is the Trio text of that one record with every Ref's display string
+dropped (display names are computed, never stored: folio.md section 6).  Cached, it is a
+read-only :class:`~hxredis.record.Rec` whose Refs are the cache's interned instances (one
+Ref per id, carrying the live display string) and whose Lists and Dicts are frozen.
+
+:func:`decode_record` and :func:`decode_records` are the hot path of a cold load; they are
+the compiled ``hxredis._fastcore.codec`` when available (:data:`NATIVE`) and
+:func:`py_decode_record` / :func:`py_decode_records`, their references, otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import trio
+from .errors import ParseError
+from .record import FrozenList, Rec
+from .values import Ref
+
+__all__ = [
+    "NATIVE",
+    "cached_value",
+    "decode_record",
+    "decode_records",
+    "encode_record",
+    "intern",
+    "py_decode_record",
+    "py_decode_records",
+]
+
+
+def intern(refs: dict[str, Ref], rec_id: str) -> Ref:
+    """The one Ref instance of ``rec_id`` in ``refs`` (created and kept on first use)."""
+    ref = refs.get(rec_id)
+    if ref is None:
+        ref = refs[rec_id] = Ref(rec_id)
+    return ref
+
+
+def cached_value(val: Any, ref_of: Callable[[Ref], Ref]) -> Any:
+    """A tag value as the cache holds it: every Ref replaced by ``ref_of(ref)`` (at any depth),
+    Lists and Dicts frozen; other values as they are."""
+    if isinstance(val, Ref):
+        return ref_of(val)
+    if isinstance(val, list):
+        return FrozenList(cached_value(v, ref_of) for v in val)
+    if isinstance(val, Mapping):
+        return Rec({k: cached_value(v, ref_of) for k, v in val.items()})
+    return val
+
+
+def encode_record(rec: Mapping[str, Any]) -> str:
+    """The Trio text stored for ``rec``: Refs without their display strings."""
+    return trio.dumps(_strip_dis(rec))
+
+
+def _strip_dis(val: Any) -> Any:
+    if isinstance(val, Ref):
+        return Ref(val.id) if val.dis is not None else val
+    if isinstance(val, list):
+        return [_strip_dis(v) for v in val]
+    if isinstance(val, Mapping):
+        return {k: _strip_dis(v) for k, v in val.items()}
+    return val
+
+
+def _text(text: bytes | str) -> str:
+    """Stored text as str; ParseError (not UnicodeDecodeError) when it is not UTF-8."""
+    if isinstance(text, str):
+        return text
+    try:
+        return bytes(text).decode()
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text: {exc}") from None
+
+
+def _the_record(key: str, recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one record of a stored text, checked to carry the id it is stored under."""
+    if len(recs) != 1:
+        raise ParseError(f"expected one record, found {len(recs)}")
+    rec = recs[0]
+    rec_id = rec.get("id")
+    if type(rec_id) is not Ref or rec_id.id != key:
+        raise ParseError(f"expected id @{key}, found {rec_id!r}")
+    return rec
+
+
+def py_decode_record(key: str, text: bytes | str, refs: dict[str, Ref]) -> Rec:
+    """The cached record for the stored Trio ``text`` of record ``key``: every Ref interned
+    in ``refs`` (display strings in the text are ignored), Lists and Dicts frozen.
+
+    Raises :class:`~hxredis.errors.ParseError` when the text is not UTF-8, not Trio, not
+    exactly one record, or not the record with id ``key``.
+    """
+    rec = _the_record(key, trio.loads(_text(text)))
+
+    def ref_of(ref: Ref) -> Ref:
+        return intern(refs, ref.id)
+
+    return Rec({tag: cached_value(val, ref_of) for tag, val in rec.items()})
+
+
+def py_decode_records(
+    chunk: Mapping[bytes, bytes], refs: dict[str, Ref], out: dict[str, Rec]
+) -> list[tuple[str, ParseError]]:
+    """Decode stored records ``{id: text}`` (as Redis returns them) into ``out`` (id ->
+    record, :func:`py_decode_record`); returns the ``(id, error)`` of each record that
+    failed, in order, and left out."""
+    failed = []
+    for raw_id, text in chunk.items():
+        rec_id = raw_id.decode(errors="backslashreplace")
+        try:
+            out[rec_id] = py_decode_record(rec_id, text, refs)
+        except ParseError as exc:
+            failed.append((rec_id, exc))
+    return failed
+
+
+try:
+    from ._fastcore import codec as _native
+except ImportError:  # pragma: no cover - the extension is always built by make
+    _native = None  # type: ignore[assignment]
+
+#: True when :func:`decode_record` and :func:`decode_records` are the compiled ones.
+NATIVE = _native is not None
+decode_record = _native.decode_record if _native else py_decode_record
+decode_records = _native.decode_records if _native else py_decode_records
