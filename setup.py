@@ -22,5 +22,6 @@ setup(
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False},
+        include_path=["src"],  # for `cimport _fastcore.slots`
     )
 )

@@ -11,6 +11,8 @@ every record of a large cache on each collection.
 from cpython.dict cimport PyDict_GetItem, PyDict_Next, PyDict_SetItem, PyDict_Update
 from cpython.object cimport PyObject
 
+from _fastcore.slots cimport slot_get, slot_offset
+
 from hxredis._fastcore.trio import loads as _loads
 from hxredis.codec import _text, _the_record, cached_value
 from hxredis.errors import ParseError
@@ -41,6 +43,8 @@ cdef bint _SAME_LAYOUT = (
     and Rec.__weakrefoffset__ == dict.__weakrefoffset__
 )
 cdef type _Ref = Ref
+cdef Py_ssize_t _REF_ID = slot_offset(Ref.__dict__["_id"])
+cdef Py_ssize_t _REF_DIS = slot_offset(Ref.__dict__["_dis"])
 # values that never refer to a container: a record holding only these (and untracked
 # objects such as strs and dates) cannot be part of a reference cycle
 cdef frozenset _ATOMS = frozenset({Coord, Marker, NAType, Number, Ref, Span, Symbol, Uri, XStr})
@@ -48,11 +52,11 @@ cdef frozenset _ATOMS = frozenset({Coord, Marker, NAType, Number, Ref, Span, Sym
 
 cdef object _interned(dict refs, object ref):
     """The interned Ref for the id of ``ref``; a fresh Ref without dis becomes it."""
-    cdef str rec_id = ref._id
+    cdef str rec_id = slot_get(ref, _REF_ID, "_id")
     cdef PyObject* found = PyDict_GetItem(refs, rec_id)
     if found != NULL:
         return <object>found
-    if ref._dis is not None:
+    if slot_get(ref, _REF_DIS, "_dis") is not None:
         ref = _Ref(rec_id)
         PyObject_GC_UnTrack(ref)  # holds two strs: never part of a cycle
     refs[rec_id] = ref
@@ -62,11 +66,15 @@ cdef object _interned(dict refs, object ref):
 cdef dict _record(str key, list recs):
     """The one record of a stored text with the id ``key`` (else the reference raises)."""
     cdef dict rec
-    cdef object rec_id
+    cdef PyObject* rec_id
     if len(recs) == 1:
         rec = recs[0]
-        rec_id = rec.get("id")
-        if type(rec_id) is _Ref and rec_id._id == key:
+        rec_id = PyDict_GetItem(rec, "id")
+        if (
+            rec_id != NULL
+            and type(<object>rec_id) is _Ref
+            and slot_get(<object>rec_id, _REF_ID, "_id") == key
+        ):
             return rec
     return _the_record(key, recs)
 
@@ -91,7 +99,7 @@ def decode_records(dict chunk, dict refs, dict out):
             continue
         # keyed by the id str of the interned Ref: every table of the cache then holds the
         # same str object for an id, and their lookups match it by identity
-        out[(<object>PyDict_GetItem(rec, "id"))._id] = rec
+        out[slot_get(<object>PyDict_GetItem(rec, "id"), _REF_ID, "_id")] = rec
     return failed
 
 

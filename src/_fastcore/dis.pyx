@@ -8,7 +8,9 @@ other case calls the reference helpers of :mod:`hxredis.values`.  Records are di
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_Next
-from cpython.object cimport PyObject, PyObject_GenericSetAttr
+from cpython.object cimport PyObject
+
+from _fastcore.slots cimport slot_get, slot_offset, slot_set
 
 from hxredis.codec import intern as _py_intern
 from hxredis.values import Ref, _display_str, dis_of, macro_parts
@@ -17,7 +19,8 @@ cdef extern from "Python.h":
     void PyObject_GC_UnTrack(object o)
 
 cdef type _Ref = Ref
-cdef str _DIS = "_dis"
+cdef Py_ssize_t _REF_ID = slot_offset(Ref.__dict__["_id"])
+cdef Py_ssize_t _REF_DIS = slot_offset(Ref.__dict__["_dis"])
 
 
 cdef inline object _get(object d, object key):  # d: a dict or a subclass (Rec)
@@ -31,21 +34,31 @@ cdef object _ref(dict refs, str rec_id):
 
 
 cdef inline void _set_dis(object ref, object dis) except *:
-    PyObject_GenericSetAttr(ref, _DIS, dis)  # Ref refuses setattr; its slot does not
+    slot_set(ref, _REF_DIS, "_dis", dis)  # Ref refuses setattr; its slot does not
 
 
-cdef set _macro_targets(object rec):
-    cdef object pattern, val
-    cdef set targets = set()
+cdef inline object _id_of(object ref):
+    return slot_get(ref, _REF_ID, "_id")
+
+
+cdef tuple _NONE = ()
+
+
+cdef tuple _macro_targets(object rec):
+    cdef object pattern, val, target
+    cdef list targets
     pattern = _get(rec, "disMacro")
     if type(pattern) is not str:
-        return targets
+        return _NONE
+    targets = []
     for _, name in macro_parts(pattern):
         if name:
             val = _get(rec, name)
             if type(val) is _Ref:
-                targets.add(val._id)
-    return targets
+                target = _id_of(val)
+                if target not in targets:
+                    targets.append(target)
+    return _untracked(tuple(targets)) if targets else _NONE
 
 
 cdef str _macro(str pattern, object rec):
@@ -58,7 +71,8 @@ cdef str _macro(str pattern, object rec):
         elif type(val) is str:
             out.append(val)
         elif type(val) is _Ref:
-            out.append(val._id if val._dis is None else val._dis)
+            dis = slot_get(val, _REF_DIS, "_dis")
+            out.append(_id_of(val) if dis is None else dis)
         else:
             out.append(_display_str(val))
     return "".join(out)
@@ -79,13 +93,13 @@ cdef object _dis_of(object rec):
 
 
 cdef object _own_dis(object rec, object ref):
-    _set_dis(ref, ref._id)
+    _set_dis(ref, _id_of(ref))
     return _dis_of(rec)
 
 
-cdef set _untracked(set ids):
-    """A set that only ever holds id strs cannot be part of a reference cycle: keep the
-    garbage collector from walking the hundred thousand of them a large database has."""
+cdef _untracked(ids):
+    """A tuple or set that only ever holds id strs cannot be part of a reference cycle: keep
+    the garbage collector from walking the hundred thousand of them a large database has."""
     PyObject_GC_UnTrack(ids)
     return ids
 
@@ -97,7 +111,8 @@ def rebuild(dict views, dict refs, dict depends_on, dict dependents):
     cdef PyObject* key
     cdef PyObject* value
     cdef object rec, ref
-    cdef set targets, users
+    cdef tuple targets
+    cdef set users
     cdef _Walk walk = _Walk()
     depends_on.clear()
     dependents.clear()
@@ -110,7 +125,7 @@ def rebuild(dict views, dict refs, dict depends_on, dict dependents):
             _set_dis(ref, _own_dis(rec, ref))
             continue
         walk.add(rec_id, rec, ref, targets)
-        depends_on[rec_id] = _untracked(targets)
+        depends_on[rec_id] = targets
         for target in targets:
             users = <set>_get(dependents, target)
             if users is None:
@@ -161,7 +176,7 @@ cdef class _Walk:
         node.rec_id = rec_id
         node.rec = rec
         node.ref = ref
-        node.targets = tuple(targets) if rec is not None else ()
+        node.targets = tuple(targets) if rec is not None else _NONE
         self.nodes[rec_id] = node
         self.order.append(node)
 

@@ -11,12 +11,16 @@ one bucket at a time is several times faster than spreading each record over man
 from cpython.dict cimport PyDict_GetItem, PyDict_Next, PyDict_SetItem
 from cpython.object cimport PyObject
 
-from hxredis.values import Ref
+from _fastcore.slots cimport slot_get, slot_offset
+
+from hxredis.values import MARKER, Ref
 
 cdef extern from "Python.h":
     dict _PyDict_NewPresized(Py_ssize_t minused)
 
 cdef type _Ref = Ref
+cdef object _MARKER = MARKER
+cdef Py_ssize_t _REF_ID = slot_offset(Ref.__dict__["_id"])
 
 
 cdef list _group(dict groups, object key):
@@ -31,9 +35,11 @@ cdef void _gather(dict by_tag, dict by_ref, object rec_id, object tag, object va
     if val is None:
         return
     _group(by_tag, tag).append(rec_id)
+    if val is _MARKER:  # the commonest value: known without reading the object
+        return
     if type(val) is _Ref:
         if tag != "id":
-            _group(_group_table(by_ref, tag), val._id).append(rec_id)
+            _group(_group_table(by_ref, tag), slot_get(val, _REF_ID, "_id")).append(rec_id)
     elif isinstance(val, list) and tag != "id":
         for item in val:
             if isinstance(item, _Ref):

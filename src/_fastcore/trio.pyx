@@ -52,6 +52,8 @@ from libc.stdio cimport snprintf
 from libc.stdlib cimport labs
 from libc.string cimport memcmp
 
+from _fastcore.slots cimport alloc, slot_get, slot_init, slot_offset
+
 import datetime as _dt
 import zoneinfo as _zoneinfo
 from collections.abc import Mapping
@@ -83,34 +85,6 @@ cdef extern from "Python.h":
     Py_ssize_t PyDict_GET_SIZE(object d)
     void PyObject_GC_UnTrack(object o)
 
-cdef extern from *:
-    """
-    #include "structmember.h"
-    /* Offset of an object slot (a __slots__ member descriptor), or -1 if it is anything else. */
-    static Py_ssize_t hx_slot_offset(PyObject *descr) {
-        PyMemberDef *m;
-        if (Py_TYPE(descr) != &PyMemberDescr_Type) return -1;
-        m = ((PyMemberDescrObject *)descr)->d_member;
-        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) return -1;
-        return m->offset;
-    }
-    /* Store v in a slot of a freshly allocated object (the slot is still NULL). */
-    static void hx_slot_init(PyObject *obj, Py_ssize_t offset, PyObject *v) {
-        Py_INCREF(v);
-        *(PyObject **)((char *)obj + offset) = v;
-    }
-    static PyObject *hx_alloc(PyTypeObject *t) { return t->tp_alloc(t, 0); }
-    /* The object in a slot (borrowed, never NULL for a constructed value: Py_None if unset). */
-    static PyObject *hx_slot_get(PyObject *obj, Py_ssize_t offset) {
-        PyObject *v = *(PyObject **)((char *)obj + offset);
-        return v ? v : Py_None;
-    }
-    """
-    Py_ssize_t hx_slot_offset(object descr)
-    void hx_slot_init(object obj, Py_ssize_t offset, object v)
-    object hx_alloc(type t)
-    PyObject* hx_slot_get(object obj, Py_ssize_t offset)
-
 import_datetime()
 
 cdef object _FALLBACK = object()  # "let the reference decide"
@@ -140,10 +114,10 @@ cdef type _time = _dt.time
 cdef type _timedelta = _dt.timedelta
 cdef object _Mapping = Mapping
 
-cdef Py_ssize_t _NUM_VAL = hx_slot_offset(Number.__dict__["_val"])
-cdef Py_ssize_t _NUM_UNIT = hx_slot_offset(Number.__dict__["_unit"])
-cdef Py_ssize_t _REF_ID = hx_slot_offset(Ref.__dict__["_id"])
-cdef Py_ssize_t _REF_DIS = hx_slot_offset(Ref.__dict__["_dis"])
+cdef Py_ssize_t _NUM_VAL = slot_offset(Number.__dict__["_val"])
+cdef Py_ssize_t _NUM_UNIT = slot_offset(Number.__dict__["_unit"])
+cdef Py_ssize_t _REF_ID = slot_offset(Ref.__dict__["_id"])
+cdef Py_ssize_t _REF_DIS = slot_offset(Ref.__dict__["_dis"])
 cdef bint _DIRECT_SLOTS = _NUM_VAL > 0 and _NUM_UNIT > 0 and _REF_ID > 0 and _REF_DIS > 0
 
 cdef int[13] _DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -277,13 +251,6 @@ cdef inline str _span(_SpanCache cache, str t, Py_ssize_t a, Py_ssize_t b):
 # ------------------------------------------------------------------------------------------------
 
 
-cdef inline object _slot(object obj, Py_ssize_t offset, str name):
-    """A slot of a Number or Ref, read directly when the layout is known."""
-    if _DIRECT_SLOTS:
-        return <object>hx_slot_get(obj, offset)
-    return getattr(obj, name)
-
-
 cdef object _new_number(object val, object unit):
     cdef object n
     if not _DIRECT_SLOTS:
@@ -291,10 +258,10 @@ cdef object _new_number(object val, object unit):
         PyObject_GenericSetAttr(n, "_val", val)
         PyObject_GenericSetAttr(n, "_unit", unit)
         return n
-    n = hx_alloc(_Number)
+    n = alloc(_Number)
     PyObject_GC_UnTrack(n)  # holds a float and a str: never part of a cycle
-    hx_slot_init(n, _NUM_VAL, val)
-    hx_slot_init(n, _NUM_UNIT, unit)
+    slot_init(n, _NUM_VAL, val)
+    slot_init(n, _NUM_UNIT, unit)
     return n
 
 
@@ -305,10 +272,10 @@ cdef object _new_ref(str id, object dis):
         PyObject_GenericSetAttr(r, "_id", id)
         PyObject_GenericSetAttr(r, "_dis", dis)
         return r
-    r = hx_alloc(_Ref)
+    r = alloc(_Ref)
     PyObject_GC_UnTrack(r)  # holds two strs: never part of a cycle
-    hx_slot_init(r, _REF_ID, id)
-    hx_slot_init(r, _REF_DIS, dis)
+    slot_init(r, _REF_ID, id)
+    slot_init(r, _REF_DIS, dis)
     return r
 
 
@@ -970,8 +937,8 @@ cdef int _format_int(char* buf, long long v) noexcept:
 cdef bint _put_number(_Buf* o, object num) except -1:
     """Write ``Number.__str__`` for the common cases; False to let the reference write it
     (other magnitudes, and texts parseScalar would misread)."""
-    cdef double v = _slot(num, _NUM_VAL, "_val")
-    cdef object unit = _slot(num, _NUM_UNIT, "_unit")
+    cdef double v = slot_get(num, _NUM_VAL, "_val")
+    cdef object unit = slot_get(num, _NUM_UNIT, "_unit")
     cdef char[40] buf
     cdef char* r
     cdef Py_ssize_t k, total, ulen = 0
@@ -1076,8 +1043,8 @@ cdef bint _put_value(_Buf* o, object val) except -1:
     cdef object dis
     if t is _Ref:
         _put_char(o, c'@')
-        _put_str(o, _slot(val, _REF_ID, "_id"))
-        dis = _slot(val, _REF_DIS, "_dis")
+        _put_str(o, slot_get(val, _REF_ID, "_id"))
+        dis = slot_get(val, _REF_DIS, "_dis")
         if dis is not None:
             _put_char(o, c' ')
             _put_code(o, dis)

@@ -34,23 +34,21 @@ __all__ = [
 Views = Mapping[str, Mapping[str, Any]]
 
 
-def macro_targets(rec: Mapping[str, Any]) -> set[str]:
-    """Ids of the records a record's disMacro shows (through Ref-valued variables)."""
+def macro_targets(rec: Mapping[str, Any]) -> tuple[str, ...]:
+    """Ids of the records a record's disMacro shows (through Ref-valued variables), each
+    once, in the order the macro names them."""
     pattern = rec.get("disMacro")
     if type(pattern) is not str:
-        return set()
+        return ()
     get = rec.get
-    return {
-        val.id
-        for name in (name for _, name in macro_parts(pattern) if name)
-        if type(val := get(name)) is Ref
-    }
+    ids = (val.id for _, name in macro_parts(pattern) if name and type(val := get(name)) is Ref)
+    return tuple(dict.fromkeys(ids))
 
 
 def py_rebuild(
     views: Views,
     refs: dict[str, Ref],
-    depends_on: dict[str, set[str]],
+    depends_on: dict[str, tuple[str, ...]],
     dependents: dict[str, set[str]],
 ) -> None:
     """From scratch: the macro dependencies of every record of ``views`` into the emptied
@@ -76,7 +74,7 @@ def py_compute_all(
     todo: Collection[str],
     views: Views,
     refs: dict[str, Ref],
-    depends_on: Mapping[str, set[str]],
+    depends_on: Mapping[str, tuple[str, ...]],
 ) -> None:
     """Set the display string of the id Ref of every record in ``todo`` (None for an id
     without a record), computing macro targets in ``todo`` first, depth first (in the
@@ -109,7 +107,7 @@ def _enter(
     rec_id: str,
     views: Views,
     refs: dict[str, Ref],
-    depends_on: Mapping[str, set[str]],
+    depends_on: Mapping[str, tuple[str, ...]],
     in_progress: set[str],
 ) -> tuple[str, Iterable[str]]:
     """Start computing a record: its Ref shows the raw id meanwhile (the cycle guard)."""
@@ -118,11 +116,11 @@ def _enter(
         return rec_id, iter(())
     in_progress.add(rec_id)
     intern(refs, rec_id)._set_dis(rec_id)
-    return rec_id, iter(list(targets))
+    return rec_id, iter(targets)
 
 
 def _finish(
-    rec_id: str, views: Views, refs: dict[str, Ref], depends_on: Mapping[str, set[str]]
+    rec_id: str, views: Views, refs: dict[str, Ref], depends_on: Mapping[str, tuple[str, ...]]
 ) -> None:
     rec, ref = views.get(rec_id), intern(refs, rec_id)
     # without a record the id shows; else dis_of falls back to the id Ref's dis
@@ -148,7 +146,7 @@ class DisplayNames:
     def __init__(self, views: Views, refs: dict[str, Ref]) -> None:
         self._views = views
         self._refs = refs
-        self._depends_on: dict[str, set[str]] = {}  # macro record -> ids its macro shows
+        self._depends_on: dict[str, tuple[str, ...]] = {}  # macro record -> ids it shows
         self._dependents: dict[str, set[str]] = {}  # id -> macro records showing it
 
     def changed(self, ids: Iterable[str]) -> None:
@@ -170,14 +168,14 @@ class DisplayNames:
 
     def _track(self, rec_id: str) -> None:
         rec = self._views.get(rec_id)
-        new = macro_targets(rec) if rec is not None else set()
-        old = self._depends_on.pop(rec_id, set())
-        for target in old - new:
+        new = macro_targets(rec) if rec is not None else ()
+        old = self._depends_on.pop(rec_id, ())
+        for target in set(old).difference(new):
             users = self._dependents[target]
             users.discard(rec_id)
             if not users:
                 del self._dependents[target]
-        for target in new - old:
+        for target in set(new).difference(old):
             self._dependents.setdefault(target, set()).add(rec_id)
         if new:
             self._depends_on[rec_id] = new
