@@ -17,6 +17,17 @@ from hxredis.values import MARKER, Ref
 
 cdef extern from "Python.h":
     dict _PyDict_NewPresized(Py_ssize_t minused)
+    void PyObject_GC_UnTrack(object o)
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define hx_prefetch(p) __builtin_prefetch(p)
+    #else
+    #define hx_prefetch(p) ((void)(p))
+    #endif
+    """
+    void hx_prefetch(PyObject* p)
 
 cdef type _Ref = Ref
 cdef object _MARKER = MARKER
@@ -81,7 +92,10 @@ def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
         new_seq[rec_id] = next_seq
         next_seq += 1
         if isinstance(rec, dict):
-            pos = 0
+            pos = 0  # first ask for every value at once (they are all over the heap) ...
+            while PyDict_Next(rec, &pos, &name, &value):
+                hx_prefetch(value)
+            pos = 0  # ... then read their types
             while PyDict_Next(rec, &pos, &name, &value):
                 _gather(by_tag, by_ref, rec_id, <object>name, <object>value)
         else:
@@ -91,6 +105,7 @@ def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
     for tag, ids in by_tag.items():
         bucket = PyDict_GetItem(tags, tag)
         if bucket == NULL:
+            PyObject_GC_UnTrack(ids)  # only ever holds id strs: spare the GC a walk over it
             tags[tag] = ids
         elif type(<object>bucket) is list:
             (<list>bucket).extend(ids)
