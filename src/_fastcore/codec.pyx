@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Native :func:`hxredis.codec.py_decode_record`: the same contract and results.
+"""Native :func:`hxredis.codec.py_decode_record` and ``py_decode_records``: the same contracts
+and results.
 
 One pass over the record the native Trio reader returns: Refs are swapped for their interned
 instances, Lists and Dicts are handed to the reference's ``cached_value`` (rare), and the
@@ -105,17 +106,17 @@ def decode_records(dict chunk, dict refs, dict out):
 
 cdef object _decode(str key, object text, dict refs):
     cdef dict raw
+    cdef Py_ssize_t pos = 0
+    cdef PyObject* name
+    cdef PyObject* value
+    cdef object val, kind
+    cdef bint scalars = True
     if type(text) is bytes:
         try:
             text = (<bytes>text).decode()
         except UnicodeDecodeError:
             text = _text(text)  # raises the reference's ParseError
     raw = _record(key, _loads(text if type(text) is str else _text(text)))
-    cdef Py_ssize_t pos = 0
-    cdef PyObject* name
-    cdef PyObject* value
-    cdef object val, kind
-    cdef bint scalars = True
     while PyDict_Next(raw, &pos, &name, &value):
         val = <object>value
         kind = type(val)

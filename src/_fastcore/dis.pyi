@@ -1,19 +1,19 @@
 """Native display-name steps; the same contracts as :mod:`hxredis.dis`'s references."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from hxredis.values import Ref
 
-def track_all(
-    ids: Iterable[str],
+def rebuild(
     views: dict[str, Mapping[str, Any]],
-    depends_on: dict[str, set[str]],
+    refs: dict[str, Ref],
+    depends_on: dict[str, tuple[str, ...]],
     dependents: dict[str, set[str]],
 ) -> None: ...
 def compute_all(
-    todo: set[str],
+    todo: Collection[str],
     views: dict[str, Mapping[str, Any]],
     refs: dict[str, Ref],
-    depends_on: dict[str, set[str]],
+    depends_on: dict[str, tuple[str, ...]],
 ) -> None: ...

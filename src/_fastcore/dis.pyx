@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Native :func:`hxredis.dis.py_track_all` and :func:`hxredis.dis.py_compute_all`.
+"""Native :func:`hxredis.dis.py_rebuild` and :func:`hxredis.dis.py_compute_all`.
 
 The same algorithm and results as the references; only the common display rules are
 evaluated here (a Str ``dis``, a Str ``disMacro`` whose variables are Strs and Refs), every
