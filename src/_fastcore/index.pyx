@@ -3,9 +3,8 @@
 
 Writes into the tables of a :class:`hxredis.query_plan.TagIndex` (passed in by the index
 itself) with the same result, order included, as adding each record in turn.  The ids are
-first gathered per tag (and per Ref value) into lists.  A new tag keeps its list (the index
-makes it a dict on first use); Ref value buckets are filled in one go into presized dicts:
-one bucket at a time is several times faster than spreading each record over many dicts.
+first gathered per tag (and per Ref value) into lists; a new bucket keeps its list, which the
+index makes a dict on first use (most buckets of a large database are never queried).
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_Next, PyDict_SetItem
@@ -16,7 +15,6 @@ from _fastcore.slots cimport slot_get, slot_offset
 from hxredis.values import MARKER, Ref
 
 cdef extern from "Python.h":
-    dict _PyDict_NewPresized(Py_ssize_t minused)
     void PyObject_GC_UnTrack(object o)
 
 cdef extern from *:
@@ -66,23 +64,23 @@ cdef dict _group_table(dict tables, object tag):
 
 
 cdef void _fill(dict table, object key, list ids) except *:
-    """Append ``ids`` to the bucket ``table[key]`` (created presized when new)."""
+    """Append ``ids`` to the bucket ``table[key]``: a new bucket is the list itself (the index
+    makes it a dict on first use), a list bucket is extended, a dict bucket filled."""
     cdef PyObject* found = PyDict_GetItem(table, key)
-    cdef dict bucket
     if found == NULL:
-        bucket = _PyDict_NewPresized(len(ids))
-        table[key] = bucket
+        PyObject_GC_UnTrack(ids)  # only ever holds id strs: spare the GC a walk over it
+        table[key] = ids
+    elif type(<object>found) is list:
+        (<list>found).extend(ids)
     else:
-        bucket = <dict>found
-    for rec_id in ids:
-        PyDict_SetItem(bucket, rec_id, None)
+        for rec_id in ids:
+            PyDict_SetItem(<dict>found, rec_id, None)
 
 
 def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
     """Index ``(id, record)`` pairs into a TagIndex's tables; returns the next sequence
     number.  ValueError if an id is already indexed or comes twice (nothing is indexed then)."""
     cdef Py_ssize_t pos
-    cdef PyObject* bucket
     cdef PyObject* name
     cdef PyObject* value
     cdef dict by_tag = {}, by_ref = {}, new_seq = {}
@@ -103,14 +101,7 @@ def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
                 _gather(by_tag, by_ref, rec_id, tag, val)
     seq.update(new_seq)
     for tag, ids in by_tag.items():
-        bucket = PyDict_GetItem(tags, tag)
-        if bucket == NULL:
-            PyObject_GC_UnTrack(ids)  # only ever holds id strs: spare the GC a walk over it
-            tags[tag] = ids
-        elif type(<object>bucket) is list:
-            (<list>bucket).extend(ids)
-        else:
-            _fill(tags, tag, ids)
+        _fill(tags, tag, ids)
     for tag, groups in by_ref.items():
         table = _group_table(refs, tag)
         for ref_id, ids in (<dict>groups).items():

@@ -79,7 +79,7 @@ class TagIndex:
         self._next = 0
         # tag -> ids: a dict, or a list of ids in order not yet made a dict (see _bucket)
         self._tags: dict[str, dict[str, None] | list[str]] = {}
-        self._refs: dict[str, dict[str, dict[str, None]]] = {}
+        self._refs: dict[str, dict[str, dict[str, None] | list[str]]] = {}
         self._unsorted: set[tuple[str, ...]] = set()
 
     def __len__(self) -> int:
@@ -158,7 +158,7 @@ class TagIndex:
 
     def ids_with(self, tag: str) -> Collection[str]:
         """Ids of the records having ``tag``, in indexing order (a live view)."""
-        ids = self._bucket(tag)
+        ids = _dict_bucket(self._tags, tag)
         if ids is None:
             return _EMPTY.keys()
         if self._unsorted and ("t", tag) in self._unsorted:
@@ -169,21 +169,12 @@ class TagIndex:
         """Ids of the records whose ``tag`` is ``@ref_id`` (or a list holding it), in
         indexing order (a live view); always empty for ``tag == "id"``."""
         by_ref = self._refs.get(tag)
-        ids = by_ref.get(ref_id) if by_ref is not None else None
+        ids = _dict_bucket(by_ref, ref_id) if by_ref is not None else None
         if ids is None:
             return _EMPTY.keys()
         if self._unsorted and ("r", tag, ref_id) in self._unsorted:
             ids = self._sort(("r", tag, ref_id), by_ref, ref_id)  # type: ignore[arg-type]
         return ids.keys()
-
-    def _bucket(self, tag: str) -> dict[str, None] | None:
-        """The ids having ``tag`` as a dict (None if none has it).  A bulk load leaves each
-        tag's ids as a list (cheap to build; most tags are never queried) that becomes a
-        dict here, on first use."""
-        ids = self._tags.get(tag)
-        if type(ids) is list:
-            ids = self._tags[tag] = dict.fromkeys(ids)
-        return ids
 
     def _sort(self, key: tuple[str, ...], table: dict[str, dict[str, None]], name: str) -> dict:
         """Restore indexing order in one bucket after :meth:`update` appended to it."""
@@ -201,7 +192,7 @@ class TagIndex:
         return late
 
     def _add_tag(self, rec_id: str, tag: str, val: Any, appended: bool) -> None:
-        bucket = self._bucket(tag)
+        bucket = _dict_bucket(self._tags, tag)
         if bucket is None:
             self._tags[tag] = {rec_id: None}
         elif self._put(bucket, rec_id, appended):
@@ -214,14 +205,14 @@ class TagIndex:
             return
         by_ref = self._refs.setdefault(tag, {})
         for ref_id in ref_ids:
-            bucket = by_ref.get(ref_id)
+            bucket = _dict_bucket(by_ref, ref_id)
             if bucket is None:
                 by_ref[ref_id] = {rec_id: None}
             elif self._put(bucket, rec_id, appended):
                 self._unsorted.add(("r", tag, ref_id))
 
     def _drop_tag(self, rec_id: str, tag: str, val: Any) -> None:
-        bucket = self._bucket(tag)
+        bucket = _dict_bucket(self._tags, tag)
         if bucket is not None:
             bucket.pop(rec_id, None)
             if not bucket:
@@ -235,7 +226,7 @@ class TagIndex:
         if by_ref is None:
             return
         for ref_id in ref_ids:
-            bucket = by_ref.get(ref_id)
+            bucket = _dict_bucket(by_ref, ref_id)
             if bucket is not None:
                 bucket.pop(rec_id, None)
                 if not bucket:
@@ -243,6 +234,17 @@ class TagIndex:
                     self._unsorted.discard(("r", tag, ref_id))
         if not by_ref:
             del self._refs[tag]
+
+
+def _dict_bucket(
+    table: dict[str, dict[str, None] | list[str]], key: str
+) -> dict[str, None] | None:
+    """``table[key]`` as a dict of ids (None if absent).  A bulk load leaves each bucket a
+    list (cheap to build; most are never queried) that becomes a dict here, on first use."""
+    ids = table.get(key)
+    if type(ids) is list:
+        ids = table[key] = dict.fromkeys(ids)
+    return ids
 
 
 def py_add_many(index: TagIndex, recs: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
