@@ -236,9 +236,7 @@ class TagIndex:
             del self._refs[tag]
 
 
-def _dict_bucket(
-    table: dict[str, dict[str, None] | list[str]], key: str
-) -> dict[str, None] | None:
+def _dict_bucket(table: dict[str, dict[str, None] | list[str]], key: str) -> dict[str, None] | None:
     """``table[key]`` as a dict of ids (None if absent).  A bulk load leaves each bucket a
     list (cheap to build; most are never queried) that becomes a dict here, on first use."""
     ids = table.get(key)
