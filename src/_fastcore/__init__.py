@@ -1,9 +1,30 @@
 """Native (Cython) fast paths of hxredis.
 
 Each module here has a pure-Python reference in the ``hxredis`` package that produces the
-same output; tests hold the two to each other.  Modules:
+same results; tests hold the two to each other.  Modules:
 
 * ``resp``: RESP command encoding (reference: :mod:`hxredis.resp`).
 * ``trio``: Trio encoding and decoding of records (reference: ``py_dumps`` / ``py_loads`` in
   :mod:`hxredis.trio`).
+* ``codec``: stored records into cached records (reference: ``py_decode_record(s)`` in
+  :mod:`hxredis.codec`).
+* ``index``: bulk tag indexing (reference: :func:`hxredis.query_plan.py_add_many`).
+* ``dis``: display names in bulk (reference: ``py_rebuild`` / ``py_compute_all`` in
+  :mod:`hxredis.dis`).
+
+``slots.pxd`` gives them direct access to the ``__slots__`` of hxredis values.
 """
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+def load(name: str) -> ModuleType | None:
+    """The compiled module ``hxredis._fastcore.<name>``, or None when it is not built (the
+    pure-Python reference serves then)."""
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ImportError:
+        return None

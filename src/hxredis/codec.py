@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import trio
+from . import _fastcore, trio
 from .errors import ParseError
 from .record import FrozenList, Rec
 from .values import Ref
@@ -119,11 +119,7 @@ def py_decode_records(
     return failed
 
 
-try:
-    from ._fastcore import codec as _native
-except ImportError:  # pragma: no cover - the extension is always built by make
-    _native = None  # type: ignore[assignment]
-
+_native = _fastcore.load("codec")
 #: True when :func:`decode_record` and :func:`decode_records` are the compiled ones.
 NATIVE = _native is not None
 decode_record = _native.decode_record if _native else py_decode_record

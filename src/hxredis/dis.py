@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from . import _fastcore
 from .codec import intern
 from .values import Ref, dis_of, macro_parts
 
@@ -181,11 +182,7 @@ class DisplayNames:
             self._depends_on[rec_id] = new
 
 
-try:
-    from ._fastcore import dis as _native
-except ImportError:  # pragma: no cover - the extension is always built by make
-    _native = None  # type: ignore[assignment]
-
+_native = _fastcore.load("dis")
 #: True when :func:`rebuild` and :func:`compute_all` are the compiled ones.
 NATIVE = _native is not None
 rebuild = _native.rebuild if _native else py_rebuild

@@ -29,6 +29,7 @@ import itertools
 from collections.abc import Collection, Iterable, Iterator, KeysView, Mapping
 from typing import Any
 
+from . import _fastcore
 from .filter import (
     And,
     Cmp,
@@ -258,10 +259,7 @@ def py_add_many(index: TagIndex, recs: Iterable[tuple[str, Mapping[str, Any]]]) 
         index.add(rec_id, rec)
 
 
-try:
-    from ._fastcore import index as _native
-except ImportError:  # pragma: no cover - the extension is always built by make
-    _native = None  # type: ignore[assignment]
+_native = _fastcore.load("index")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from . import _fastcore
+
 __all__ = ["NATIVE", "pack_command", "pack_commands", "py_pack_command", "py_pack_commands"]
 
 Arg = bytes | bytearray | memoryview | str | int | float
@@ -52,10 +54,7 @@ def py_pack_commands(commands: Iterable[Sequence[Arg]]) -> bytes:
     return b"".join(py_pack_command(*command) for command in commands)
 
 
-try:
-    from ._fastcore.resp import pack_command, pack_commands
-
-    NATIVE = True
-except ImportError:  # extension not built: the reference does the work
-    pack_command, pack_commands = py_pack_command, py_pack_commands
-    NATIVE = False
+_native = _fastcore.load("resp")
+NATIVE = _native is not None
+pack_command = _native.pack_command if _native else py_pack_command
+pack_commands = _native.pack_commands if _native else py_pack_commands

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from . import zinc
+from . import _fastcore, zinc
 from .errors import ParseError
 from .tokenizer import parse_date, parse_datetime, parse_time
 from .values import MARKER, NA, REMOVE, Grid, Number, Ref, is_tag_name
@@ -430,11 +430,7 @@ def py_dump_rec(rec: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-try:
-    from ._fastcore import trio as _native
-except ImportError:  # extension not built: the reference serves
-    _native = None
-
+_native = _fastcore.load("trio")
 #: True when :func:`dumps`, :func:`loads`, :func:`dump_rec` and :func:`load_rec` are native.
 NATIVE = _native is not None
 dumps = _native.dumps if _native else py_dumps
