@@ -6,5 +6,5 @@ from hxredis.values import Ref
 
 def decode_record(key: str, text: bytes | str, refs: dict[str, Ref]) -> Rec: ...
 def decode_records(
-    chunk: dict[bytes, bytes], refs: dict[str, Ref], out: dict[str, Rec]
+    chunk: dict[bytes | str, bytes | str], refs: dict[str, Ref], out: dict[str, Rec]
 ) -> list[tuple[str, ParseError]]: ...

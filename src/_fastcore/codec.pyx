@@ -92,7 +92,9 @@ def decode_records(dict chunk, dict refs, dict out):
     cdef PyObject* text
     cdef list failed = []
     while PyDict_Next(chunk, &pos, &raw_id, &text):
-        rec_id = (<bytes>raw_id).decode(errors="backslashreplace")
+        rec_id = <object>raw_id
+        if type(rec_id) is not str:
+            rec_id = rec_id.decode(errors="backslashreplace")
         try:
             rec = _decode(rec_id, <object>text, refs)
         except ParseError as exc:

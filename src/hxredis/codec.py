@@ -104,14 +104,14 @@ def py_decode_record(key: str, text: bytes | str, refs: dict[str, Ref]) -> Rec:
 
 
 def py_decode_records(
-    chunk: Mapping[bytes, bytes], refs: dict[str, Ref], out: dict[str, Rec]
+    chunk: Mapping[bytes | str, bytes | str], refs: dict[str, Ref], out: dict[str, Rec]
 ) -> list[tuple[str, ParseError]]:
-    """Decode stored records ``{id: text}`` (as Redis returns them) into ``out`` (id ->
-    record, :func:`py_decode_record`); returns the ``(id, error)`` of each record that
-    failed, in order, and left out."""
+    """Decode stored records ``{id: text}`` (as Redis returns them: bytes, or strs from a
+    decoding client) into ``out`` (id -> record, :func:`py_decode_record`); returns the
+    ``(id, error)`` of each record that failed, in order, and left out."""
     failed = []
     for raw_id, text in chunk.items():
-        rec_id = raw_id.decode(errors="backslashreplace")
+        rec_id = raw_id if isinstance(raw_id, str) else raw_id.decode(errors="backslashreplace")
         try:
             out[rec_id] = py_decode_record(rec_id, text, refs)
         except ParseError as exc:
