@@ -214,3 +214,15 @@ def test_reply_lost_then_the_follower_catches_up(
         assert commit(db, current, {"n": n(2)})["n"] == n(2)
         with hx.open(redis_server.url, name=db_name) as fresh:
             assert rec_state(fresh.read_by_id(rec["id"])) == rec_state(db.read_by_id(rec["id"]))
+
+
+def test_open_refuses_a_records_key_of_another_type(
+    redis_server: RedisServer, db_name: str
+) -> None:
+    client = redis_server.client()
+    client.set(f"hx:{{{db_name}}}:recs", "not records")
+    with pytest.raises(hx.LoadError, match=rf"hx:\{{{db_name}\}}:recs.* holds a string"):
+        hx.open(redis_server.url, name=db_name, follow=False)
+    assert client.get(f"hx:{{{db_name}}}:recs") == b"not records"  # left as it was
+    with hx.open(redis_server.url, name=f"{db_name}-other", follow=False) as other:
+        assert other.read_count("id") == 0

@@ -87,8 +87,9 @@ def open(
     ``db.skipped_records`` and logged).  ``follow=False`` turns the background change
     reader off (call :meth:`Folio.sync` yourself).
 
-    Raises ValueError for a malformed URI, name, prefix or id_prefix, and
-    :class:`SchemaVersionError` for a database written by an unknown schema version.
+    Raises ValueError for a malformed URI, name, prefix or id_prefix,
+    :class:`SchemaVersionError` for a database written by an unknown schema version and
+    :class:`LoadError` when its records key holds something other than a hash.
     """
     server = None
     if uri is None:

@@ -15,7 +15,7 @@ from importlib import resources
 
 import redis
 
-from .errors import SchemaVersionError
+from .errors import LoadError, SchemaVersionError
 from .keys import SCHEMA_VERSION, KeySchema
 
 __all__ = ["ChangeEntry", "CommitOutcome", "RecordWrite", "RedisStore"]
@@ -112,14 +112,24 @@ class RedisStore:
 
         Each next HSCAN is sent before the current chunk is handed out, so Redis prepares it
         while the caller decodes.  The connection is dropped (not reused) when the caller
-        stops early or anything fails, as a reply may still be on its way.
+        stops early or anything fails, as a reply may still be on its way.  LoadError when
+        the records key holds something other than a hash.
         """
         pool = self.client.connection_pool
         conn = pool.get_connection()
         try:
             conn.send_command("HSCAN", self.keys.recs, 0, "COUNT", chunk)
             while True:
-                cursor, flat = conn.read_response()
+                try:
+                    cursor, flat = conn.read_response()
+                except redis.ResponseError as exc:
+                    if str(exc).startswith("WRONGTYPE"):
+                        kind = _text(self.client.type(self.keys.recs))
+                        raise LoadError(
+                            f"Redis key {self.keys.recs!r} of database {self.keys.db!r} holds a "
+                            f"{kind}, not the hash of records hxredis stores there"
+                        ) from None
+                    raise
                 if int(cursor) != 0:
                     conn.send_command("HSCAN", self.keys.recs, cursor, "COUNT", chunk)
                 if flat:
