@@ -39,8 +39,9 @@ demo: build provision
 bench: build provision
 	$(PY) -m pytest bench --benchmark-only --benchmark-disable-gc --benchmark-columns=min,median,mean,ops,rounds $(PYTEST_ARGS)
 
-fuzz: build
-	$(PY) -m pytest tests -m slow --hypothesis-profile=fuzz $(PYTEST_ARGS)
+fuzz: build provision
+	$(PY) -m pytest tests -m "" -k "fuzz or arbitrary" --hypothesis-profile=fuzz $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m slow $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check src tests bench

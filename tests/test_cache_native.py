@@ -354,7 +354,6 @@ st_trio_like = st.lists(_TRIO_PIECES, max_size=10).map("".join)
 
 
 @given(key=st.sampled_from(["a", "b"]), text=st_trio_like)
-@settings(max_examples=300)
 @example(key="a", text="id:@a\nx:[@a,@b]\n")
 def test_fuzz_trio_like(key: str, text: str) -> None:
     assert_decodes_alike(key, text)
@@ -362,13 +361,11 @@ def test_fuzz_trio_like(key: str, text: str) -> None:
 
 
 @given(key=st.sampled_from(["a", "b"]), data=st.binary(max_size=40))
-@settings(max_examples=200)
 def test_fuzz_bytes(key: str, data: bytes) -> None:
     assert_decodes_alike(key, data)
 
 
 @given(key=st.sampled_from(["a", "b"]), text=st.text(max_size=30))
-@settings(max_examples=200)
 def test_fuzz_text(key: str, text: str) -> None:
     assert_decodes_alike(key, text)
 
@@ -448,7 +445,6 @@ _ST_CHUNK_TEXT = st.one_of(
         max_size=6,
     )
 )
-@settings(max_examples=150)
 def test_fuzz_decode_records(chunk: dict[bytes, bytes]) -> None:
     decode_records_both(chunk)
 
