@@ -13,12 +13,13 @@ the compiled ``hxredis._fastcore.codec`` when available (:data:`NATIVE`) and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date, time
 from typing import Any
 
 from . import _fastcore, trio
 from .errors import ParseError
 from .record import FrozenList, Rec
-from .values import Ref
+from .values import Marker, Number, Ref
 
 __all__ = [
     "NATIVE",
@@ -52,9 +53,13 @@ def cached_value(val: Any, ref_of: Callable[[Ref], Ref]) -> Any:
     return val
 
 
+_SCALARS = (str, Number, Marker, date, time, float, int)
+
+
 def encode_record(rec: Mapping[str, Any]) -> str:
     """The Trio text stored for ``rec``: Refs without their display strings."""
-    return trio.dumps(_strip_dis(rec))
+    scalars = _SCALARS  # most values: they hold no Ref
+    return trio.dumps({k: v if isinstance(v, scalars) else _strip_dis(v) for k, v in rec.items()})
 
 
 def _strip_dis(val: Any) -> Any:

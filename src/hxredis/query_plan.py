@@ -148,7 +148,7 @@ class TagIndex:
             new_val = new.get(tag)
             if new_val is None:
                 self._drop_tag(rec_id, tag, val)
-            elif tag != "id":
+            elif new_val is not val and tag != "id":  # an unchanged value keeps its object
                 old_refs, new_refs = _ref_ids(val), _ref_ids(new_val)
                 if old_refs != new_refs:
                     self._drop_refs(rec_id, tag, old_refs)
