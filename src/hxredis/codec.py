@@ -59,17 +59,13 @@ _SCALARS = (str, Number, Marker, date, time, float, int)
 def encode_record(rec: Mapping[str, Any]) -> str:
     """The Trio text stored for ``rec``: Refs without their display strings."""
     scalars = _SCALARS  # most values: they hold no Ref
-    return trio.dumps({k: v if isinstance(v, scalars) else _strip_dis(v) for k, v in rec.items()})
+    return trio.dumps(
+        {k: v if isinstance(v, scalars) else cached_value(v, _without_dis) for k, v in rec.items()}
+    )
 
 
-def _strip_dis(val: Any) -> Any:
-    if isinstance(val, Ref):
-        return Ref(val.id) if val.dis is not None else val
-    if isinstance(val, list):
-        return [_strip_dis(v) for v in val]
-    if isinstance(val, Mapping):
-        return {k: _strip_dis(v) for k, v in val.items()}
-    return val
+def _without_dis(ref: Ref) -> Ref:
+    return ref if ref.dis is None else Ref(ref.id)
 
 
 def _text(text: bytes | str) -> str:

@@ -7,12 +7,11 @@ too (:class:`FrozenList`, :class:`Rec`); they still compare equal to plain lists
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from .values import dis_of
 
-__all__ = ["FrozenList", "Rec", "freeze"]
+__all__ = ["FrozenList", "Rec"]
 
 
 def _read_only(self: object, *args: object, **kwargs: object) -> NoReturn:
@@ -66,14 +65,3 @@ class FrozenList(list):  # type: ignore[type-arg]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenList, (list(self),))
-
-
-def freeze(val: Any) -> Any:
-    """``val`` with every List and Dict inside made read-only (scalars are immutable)."""
-    if isinstance(val, (Rec, FrozenList)):
-        return val
-    if isinstance(val, list):
-        return FrozenList(freeze(v) for v in val)
-    if isinstance(val, Mapping):
-        return Rec({k: freeze(v) for k, v in val.items()})
-    return val
