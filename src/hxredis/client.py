@@ -55,7 +55,8 @@ def _redact(uri: object) -> str:
     return re.sub(r"^([a-z]+://)([^@/:]*:)?[^@/]*@", r"\1\2***@", str(uri))
 
 
-def _text(val: bytes | str) -> str:
+def as_text(val: bytes | str) -> str:
+    """A Redis reply value as str (redis-py gives bytes unless the client decodes)."""
     return val.decode() if isinstance(val, bytes) else val
 
 
@@ -78,7 +79,7 @@ class RedisClient:
     def module_list(self) -> list[dict[str, Any]]:
         """MODULE LIST as ``[{"name": "timeseries", "ver": 11202}, ...]`` (asked every call)."""
         modules = [
-            {_text(k): _text(v) if isinstance(v, bytes) else v for k, v in entry.items()}
+            {as_text(k): as_text(v) if isinstance(v, bytes) else v for k, v in entry.items()}
             for entry in self.redis.module_list()
         ]
         self._modules = {m["name"]: int(m.get("ver", 0)) for m in modules}

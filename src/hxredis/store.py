@@ -15,6 +15,7 @@ from importlib import resources
 
 import redis
 
+from .client import as_text
 from .errors import LoadError, SchemaVersionError
 from .keys import SCHEMA_VERSION, KeySchema
 
@@ -64,10 +65,6 @@ class ChangeEntry:
     ids: tuple[str, ...]
 
 
-def _text(val: bytes | str) -> str:
-    return val.decode() if isinstance(val, bytes) else val
-
-
 class RedisStore:
     """Reads and writes one database's records in Redis through a redis-py client.
 
@@ -93,10 +90,10 @@ class RedisStore:
         pipe.hsetnx(meta, "created", str(int(time.time() * 1000)))
         pipe.hget(meta, "schema")
         stored = pipe.execute()[2]
-        if _text(stored) != str(SCHEMA_VERSION):
+        if as_text(stored) != str(SCHEMA_VERSION):
             raise SchemaVersionError(
                 f"database {self.keys.db!r} (key {meta}) was written with schema version "
-                f"{_text(stored)!r}; this hxredis understands version {SCHEMA_VERSION} only"
+                f"{as_text(stored)!r}; this hxredis understands version {SCHEMA_VERSION} only"
             )
 
     def position(self) -> tuple[int, str]:
@@ -105,7 +102,7 @@ class RedisStore:
         pipe.get(self.keys.ver)
         pipe.xrevrange(self.keys.changes, count=1)
         ver, last = pipe.execute()
-        return int(ver or 0), _text(last[0][0]) if last else "0-0"
+        return int(ver or 0), as_text(last[0][0]) if last else "0-0"
 
     def scan_records(self, chunk: int = 5000) -> Iterator[dict[bytes, bytes]]:
         """Every stored record as chunks of ``{id: trio}``, a few thousand per round trip.
@@ -124,7 +121,7 @@ class RedisStore:
                     cursor, flat = conn.read_response()
                 except redis.ResponseError as exc:
                     if str(exc).startswith("WRONGTYPE"):
-                        kind = _text(self.client.type(self.keys.recs))
+                        kind = as_text(self.client.type(self.keys.recs))
                         raise LoadError(
                             f"Redis key {self.keys.recs!r} of database {self.keys.db!r} holds a "
                             f"{kind}, not the hash of records hxredis stores there"
@@ -163,7 +160,7 @@ class RedisStore:
                     position[key] = len(keys)  # Lua's KEYS is 1-based
                 args.append(position[key])
         reply = [
-            _text(part) if isinstance(part, bytes) else part for part in self._commit(keys, args)
+            as_text(part) if isinstance(part, bytes) else part for part in self._commit(keys, args)
         ]
         status = reply[0]
         if status == "ok":
@@ -179,12 +176,12 @@ class RedisStore:
             return []
         entries = []
         for entry_id, fields in reply[0][1]:
-            ids = _text(fields.get(b"ids", b""))
+            ids = as_text(fields.get(b"ids", b""))
             entries.append(
                 ChangeEntry(
-                    _text(entry_id),
+                    as_text(entry_id),
                     int(fields[b"v"]),
-                    _text(fields.get(b"src", b"")),
+                    as_text(fields.get(b"src", b"")),
                     tuple(ids.split()) if ids else (),
                 )
             )
@@ -192,7 +189,7 @@ class RedisStore:
 
     def collect_history_garbage(self) -> int:
         """Delete the history keys of removed records; the number of records cleaned."""
-        ids = [_text(i) for i in self.client.smembers(self.keys.his_gc)]
+        ids = [as_text(i) for i in self.client.smembers(self.keys.his_gc)]
         if ids:  # one round trip; history keys live in other slots, so not one command
             pipe = self.client.pipeline(transaction=False)
             for rec_id in ids:
