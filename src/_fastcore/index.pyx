@@ -12,7 +12,7 @@ from cpython.object cimport PyObject
 
 from _fastcore.slots cimport slot_get, slot_offset
 
-from hxredis.values import MARKER, Ref
+from hxredis.values import Ref
 
 cdef extern from "Python.h":
     void PyObject_GC_UnTrack(object o)
@@ -28,7 +28,6 @@ cdef extern from *:
     void hx_prefetch(PyObject* p)
 
 cdef type _Ref = Ref
-cdef object _MARKER = MARKER
 cdef Py_ssize_t _REF_ID = slot_offset(Ref.__dict__["_id"])
 
 
@@ -44,8 +43,6 @@ cdef void _gather(dict by_tag, dict by_ref, object rec_id, object tag, object va
     if val is None:
         return
     _group(by_tag, tag).append(rec_id)
-    if val is _MARKER:  # the commonest value: known without reading the object
-        return
     if type(val) is _Ref:
         if tag != "id":
             _group(_group_table(by_ref, tag), slot_get(val, _REF_ID, "_id")).append(rec_id)

@@ -251,32 +251,29 @@ cdef inline str _span(_SpanCache cache, str t, Py_ssize_t a, Py_ssize_t b):
 # ------------------------------------------------------------------------------------------------
 
 
-cdef object _new_number(object val, object unit):
-    cdef object n
+cdef object _new_pair(type t, Py_ssize_t a, str a_name, object a_val, Py_ssize_t b, str b_name,
+                      object b_val):
+    """A new Number or Ref (whose two slots hold only atoms, so it is never part of a cycle:
+    untracked by the GC), its slots written directly when the layout is known."""
+    cdef object obj
     if not _DIRECT_SLOTS:
-        n = _Number.__new__(_Number)
-        PyObject_GenericSetAttr(n, "_val", val)
-        PyObject_GenericSetAttr(n, "_unit", unit)
-        return n
-    n = alloc(_Number)
-    PyObject_GC_UnTrack(n)  # holds a float and a str: never part of a cycle
-    slot_init(n, _NUM_VAL, val)
-    slot_init(n, _NUM_UNIT, unit)
-    return n
+        obj = t.__new__(t)
+        PyObject_GenericSetAttr(obj, a_name, a_val)
+        PyObject_GenericSetAttr(obj, b_name, b_val)
+    else:
+        obj = alloc(t)
+        slot_init(obj, a, a_val)
+        slot_init(obj, b, b_val)
+    PyObject_GC_UnTrack(obj)
+    return obj
 
 
-cdef object _new_ref(str id, object dis):
-    cdef object r
-    if not _DIRECT_SLOTS:
-        r = _Ref.__new__(_Ref)
-        PyObject_GenericSetAttr(r, "_id", id)
-        PyObject_GenericSetAttr(r, "_dis", dis)
-        return r
-    r = alloc(_Ref)
-    PyObject_GC_UnTrack(r)  # holds two strs: never part of a cycle
-    slot_init(r, _REF_ID, id)
-    slot_init(r, _REF_DIS, dis)
-    return r
+cdef inline object _new_number(object val, object unit):
+    return _new_pair(_Number, _NUM_VAL, "_val", val, _NUM_UNIT, "_unit", unit)
+
+
+cdef inline object _new_ref(str id, object dis):
+    return _new_pair(_Ref, _REF_ID, "_id", id, _REF_DIS, "_dis", dis)
 
 
 cdef object _parse_date(str t, Py_ssize_t a):
