@@ -505,18 +505,19 @@ class Folio:
             if not isinstance(diff, Diff):
                 raise TypeError(f"commit takes hx.Diff objects, not {type(diff).__name__}")
         check_diffs(diffs)
+        ids = [self._abs_ref(diff.id).id for diff in diffs]
         with self._lock:
             self._check_write()
             try:
-                self._verify(diffs)
+                self._verify(diffs, ids)
             except CommitError:
                 self._sync_locked()  # another process may have made it right
-                self._verify(diffs)
-            self._run_hooks("pre_commit", diffs, [self._views.get(self._diff_id(d)) for d in diffs])
+                self._verify(diffs, ids)
+            self._run_hooks("pre_commit", diffs, [self._views.get(i) for i in ids])
             if diffs[0].is_transient:
-                results = self._commit_transient(diffs)
+                results = self._commit_transient(diffs, ids)
             else:
-                results = self._commit_persistent(diffs)
+                results = self._commit_persistent(diffs, ids)
         for result in results:
             self._run_hook("post_commit", CommitEvent(result, result.old_rec))
         return results
@@ -528,13 +529,9 @@ class Folio:
             self.commit_all([Diff(rec, None, Diff.REMOVE | Diff.FORCE) for rec in trash])
         return len(trash)
 
-    def _diff_id(self, diff: Diff) -> str:
-        return self._abs_ref(diff.id).id
-
-    def _verify(self, diffs: Sequence[Diff]) -> None:
+    def _verify(self, diffs: Sequence[Diff], ids: Sequence[str]) -> None:
         """Haxall's per-diff checks against the cache: existence, mod, tag overlap."""
-        for diff in diffs:
-            rec_id = self._diff_id(diff)
+        for diff, rec_id in zip(diffs, ids, strict=True):
             current = self._persistent.get(rec_id)
             if diff.is_add:
                 if current is not None:
@@ -564,10 +561,9 @@ class Folio:
         if hook is not None:
             hook(event)
 
-    def _commit_transient(self, diffs: Sequence[Diff]) -> list[Diff]:
+    def _commit_transient(self, diffs: Sequence[Diff], ids: Sequence[str]) -> list[Diff]:
         results = []
-        for diff in diffs:
-            rec_id = self._diff_id(diff)
+        for diff, rec_id in zip(diffs, ids, strict=True):
             old_view = self._views[rec_id]
             tags = dict(self._transient.get(rec_id, {}))
             for tag, val in diff.changes.items():
@@ -585,13 +581,13 @@ class Folio:
             results.append(Diff._result(diff, self._refs[rec_id], old_view, new_view, mod))
         return results
 
-    def _commit_persistent(self, diffs: Sequence[Diff]) -> list[Diff]:
+    def _commit_persistent(self, diffs: Sequence[Diff], ids: Sequence[str]) -> list[Diff]:
         for _attempt in range(5):
-            new_mod = self._next_mod(diffs)
-            writes, new_recs = self._prepare(diffs, new_mod)
+            new_mod = self._next_mod(ids)
+            writes, new_recs = self._prepare(diffs, ids, new_mod)
             outcome = self._store.commit(writes)
             if outcome.status == "ok":
-                return self._apply_commit(diffs, new_recs, new_mod, outcome.version)
+                return self._apply_commit(diffs, ids, new_recs, new_mod, outcome.version)
             if outcome.status == "badkey":
                 raise CommitError(
                     f"Redis key {outcome.id!r} of database {self._name!r} holds a "
@@ -604,16 +600,16 @@ class Folio:
                 raise CommitError(f"Rec already exists: {outcome.id}")
             elif outcome.status == "notfound":
                 raise CommitError(f"Rec not found: {outcome.id}")
-            self._verify(diffs)  # "stale": after the sync, a non-force diff fails here
+            self._verify(diffs, ids)  # "stale": after the sync, a non-force diff fails here
         raise ConcurrentChangeError("records kept changing while committing; try again")
 
-    def _next_mod(self, diffs: Sequence[Diff]) -> datetime:
+    def _next_mod(self, ids: Sequence[str]) -> datetime:
         """A UTC mod after every earlier one of this process and of the records touched."""
         now = datetime.now(UTC)
         mod = now.replace(microsecond=now.microsecond // 1000 * 1000)
         floor = self._last_mod
-        for diff in diffs:
-            current = self._persistent.get(self._diff_id(diff))
+        for rec_id in ids:
+            current = self._persistent.get(rec_id)
             if current is not None and isinstance(current.get("mod"), datetime):
                 floor = max(floor, current["mod"])
         if mod <= floor:
@@ -622,14 +618,13 @@ class Folio:
         return mod
 
     def _prepare(
-        self, diffs: Sequence[Diff], new_mod: datetime
+        self, diffs: Sequence[Diff], ids: Sequence[str], new_mod: datetime
     ) -> tuple[list[RecordWrite], list[Rec | None]]:
         """The Redis writes and the new persistent records of a batch."""
         mod_text = zinc.dumps(new_mod)
         writes = []
         new_recs: list[Rec | None] = []
-        for diff in diffs:
-            rec_id = self._diff_id(diff)
+        for diff, rec_id in zip(diffs, ids, strict=True):
             old = self._persistent.get(rec_id)
             base = _mod_text(old["mod"]) if old is not None else ""
             old_tags = _indexed_tags(old)
@@ -655,9 +650,13 @@ class Folio:
         return writes, new_recs
 
     def _apply_commit(
-        self, diffs: Sequence[Diff], new_recs: Sequence[Rec | None], new_mod: datetime, ver: int
+        self,
+        diffs: Sequence[Diff],
+        ids: Sequence[str],
+        new_recs: Sequence[Rec | None],
+        new_mod: datetime,
+        ver: int,
     ) -> list[Diff]:
-        ids = [self._diff_id(d) for d in diffs]
         old_views = [self._views.get(i) for i in ids]
         for rec_id, rec in zip(ids, new_recs, strict=True):
             self._put(rec_id, rec)
