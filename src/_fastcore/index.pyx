@@ -43,7 +43,7 @@ cdef void _gather(dict by_tag, dict by_ref, object rec_id, object tag, object va
     if val is None:
         return
     _group(by_tag, tag).append(rec_id)
-    if type(val) is _Ref:
+    if isinstance(val, _Ref):
         if tag != "id":
             _group(_group_table(by_ref, tag), slot_get(val, _REF_ID, "_id")).append(rec_id)
     elif isinstance(val, list) and tag != "id":

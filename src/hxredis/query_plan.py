@@ -107,19 +107,9 @@ class TagIndex:
             raise ValueError(f"record already indexed: {rec_id}")
         self._seq[rec_id] = self._next
         self._next += 1
-        tags = self._tags
-        for tag, val in rec.items():  # the hot path of a cold load: _add_tag inlined
-            if val is None:
-                continue
-            bucket = tags.get(tag)
-            if bucket is None:
-                tags[tag] = {rec_id: None}
-            elif type(bucket) is list:
-                bucket.append(rec_id)
-            else:
-                bucket[rec_id] = None
-            if (type(val) is Ref or isinstance(val, list)) and tag != "id":
-                self._add_refs(rec_id, tag, _ref_ids(val), appended=True)
+        for tag, val in rec.items():
+            if val is not None:
+                self._add_tag(rec_id, tag, val, appended=True)
 
     def add_many(self, recs: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
         """Index many new records at once, in order: the same result as :meth:`add` for each
@@ -184,8 +174,19 @@ class TagIndex:
         self._unsorted.discard(key)
         return ids
 
-    def _put(self, bucket: dict[str, None], rec_id: str, appended: bool) -> bool:
-        """Add ``rec_id`` to a bucket; True when that broke the bucket's indexing order."""
+    def _put(
+        self, table: dict[str, dict[str, None] | list[str]], key: str, rec_id: str, appended: bool
+    ) -> bool:
+        """Add ``rec_id`` to the bucket ``table[key]`` (created when absent; a still-list
+        bucket takes an appended id as it is); True when that broke the indexing order."""
+        bucket = table.get(key)
+        if bucket is None:
+            table[key] = {rec_id: None}
+            return False
+        if appended and type(bucket) is list:
+            bucket.append(rec_id)
+            return False
+        bucket = _dict_bucket(table, key)
         late = (
             not appended and bool(bucket) and self._seq[next(reversed(bucket))] > self._seq[rec_id]
         )
@@ -193,10 +194,7 @@ class TagIndex:
         return late
 
     def _add_tag(self, rec_id: str, tag: str, val: Any, appended: bool) -> None:
-        bucket = _dict_bucket(self._tags, tag)
-        if bucket is None:
-            self._tags[tag] = {rec_id: None}
-        elif self._put(bucket, rec_id, appended):
+        if self._put(self._tags, tag, rec_id, appended):
             self._unsorted.add(("t", tag))
         if tag != "id":
             self._add_refs(rec_id, tag, _ref_ids(val), appended)
@@ -206,10 +204,7 @@ class TagIndex:
             return
         by_ref = self._refs.setdefault(tag, {})
         for ref_id in ref_ids:
-            bucket = _dict_bucket(by_ref, ref_id)
-            if bucket is None:
-                by_ref[ref_id] = {rec_id: None}
-            elif self._put(bucket, rec_id, appended):
+            if self._put(by_ref, ref_id, rec_id, appended):
                 self._unsorted.add(("r", tag, ref_id))
 
     def _drop_tag(self, rec_id: str, tag: str, val: Any) -> None:
