@@ -226,3 +226,21 @@ def test_open_refuses_a_records_key_of_another_type(
     assert client.get(f"hx:{{{db_name}}}:recs") == b"not records"  # left as it was
     with hx.open(redis_server.url, name=f"{db_name}-other", follow=False) as other:
         assert other.read_count("id") == 0
+
+
+@pytest.mark.parametrize(
+    ("suffix", "kind"), [("ver", "hash"), ("changes", "list"), ("meta", "set")]
+)
+def test_open_refuses_any_key_of_another_type(
+    redis_server: RedisServer, db_name: str, suffix: str, kind: str
+) -> None:
+    client = redis_server.client()
+    key = f"hx:{{{db_name}}}:{suffix}"
+    {
+        "hash": lambda: client.hset(key, "x", "1"),
+        "list": lambda: client.rpush(key, "x"),
+        "set": lambda: client.sadd(key, "x"),
+    }[kind]()
+    with pytest.raises(hx.LoadError, match=rf"hx:\{{{db_name}\}}:{suffix}.* holds a {kind}"):
+        hx.open(redis_server.url, name=db_name, follow=False)
+    assert client.type(key).decode() == kind  # left as it was

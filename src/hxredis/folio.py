@@ -89,7 +89,7 @@ def open(
 
     Raises ValueError for a malformed URI, name, prefix or id_prefix,
     :class:`SchemaVersionError` for a database written by an unknown schema version and
-    :class:`LoadError` when its records key holds something other than a hash.
+    :class:`LoadError` when one of its keys holds another Redis type.
     """
     server = None
     if uri is None:

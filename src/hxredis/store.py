@@ -83,7 +83,9 @@ class RedisStore:
         self._commit = client.register_script(_COMMIT_LUA)
 
     def ensure_schema(self) -> None:
-        """Create the meta key of a new database; refuse one of an unknown schema version."""
+        """Create the meta key of a new database; refuse one of an unknown schema version
+        (SchemaVersionError) or one whose keys hold other Redis types (LoadError)."""
+        self._check_key_types()
         meta = self.keys.meta
         pipe = self.client.pipeline(transaction=True)
         pipe.hsetnx(meta, "schema", SCHEMA_VERSION)
@@ -95,6 +97,26 @@ class RedisStore:
                 f"database {self.keys.db!r} (key {meta}) was written with schema version "
                 f"{as_text(stored)!r}; this hxredis understands version {SCHEMA_VERSION} only"
             )
+
+    def _check_key_types(self) -> None:
+        keys = self.keys
+        expected = {
+            keys.meta: "hash",
+            keys.recs: "hash",
+            keys.mods: "hash",
+            keys.ver: "string",
+            keys.changes: "stream",
+            keys.his_gc: "set",
+        }
+        pipe = self.client.pipeline(transaction=False)
+        for key in expected:
+            pipe.type(key)
+        for (key, kind), found in zip(expected.items(), pipe.execute(), strict=True):
+            if as_text(found) not in ("none", kind):
+                raise LoadError(
+                    f"Redis key {key!r} of database {keys.db!r} holds a {as_text(found)}, "
+                    f"not the {kind} hxredis stores there"
+                )
 
     def position(self) -> tuple[int, str]:
         """The current version and the id of the newest change stream entry ("0-0" if none)."""
@@ -109,24 +131,14 @@ class RedisStore:
 
         Each next HSCAN is sent before the current chunk is handed out, so Redis prepares it
         while the caller decodes.  The connection is dropped (not reused) when the caller
-        stops early or anything fails, as a reply may still be on its way.  LoadError when
-        the records key holds something other than a hash.
+        stops early or anything fails, as a reply may still be on its way.
         """
         pool = self.client.connection_pool
         conn = pool.get_connection()
         try:
             conn.send_command("HSCAN", self.keys.recs, 0, "COUNT", chunk)
             while True:
-                try:
-                    cursor, flat = conn.read_response()
-                except redis.ResponseError as exc:
-                    if str(exc).startswith("WRONGTYPE"):
-                        kind = as_text(self.client.type(self.keys.recs))
-                        raise LoadError(
-                            f"Redis key {self.keys.recs!r} of database {self.keys.db!r} holds a "
-                            f"{kind}, not the hash of records hxredis stores there"
-                        ) from None
-                    raise
+                cursor, flat = conn.read_response()
                 if int(cursor) != 0:
                     conn.send_command("HSCAN", self.keys.recs, cursor, "COUNT", chunk)
                 if flat:
