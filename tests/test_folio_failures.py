@@ -229,18 +229,19 @@ def test_open_refuses_a_records_key_of_another_type(
 
 
 @pytest.mark.parametrize(
-    ("suffix", "kind"), [("ver", "hash"), ("changes", "list"), ("meta", "set")]
+    ("suffix", "kind", "write"),
+    [
+        ("ver", "hash", ("HSET", "x", "1")),
+        ("changes", "list", ("RPUSH", "x")),
+        ("meta", "set", ("SADD", "x")),
+    ],
 )
 def test_open_refuses_any_key_of_another_type(
-    redis_server: RedisServer, db_name: str, suffix: str, kind: str
+    redis_server: RedisServer, db_name: str, suffix: str, kind: str, write: tuple[str, ...]
 ) -> None:
     client = redis_server.client()
     key = f"hx:{{{db_name}}}:{suffix}"
-    {
-        "hash": lambda: client.hset(key, "x", "1"),
-        "list": lambda: client.rpush(key, "x"),
-        "set": lambda: client.sadd(key, "x"),
-    }[kind]()
+    client.execute_command(write[0], key, *write[1:])
     with pytest.raises(hx.LoadError, match=rf"hx:\{{{db_name}\}}:{suffix}.* holds a {kind}"):
         hx.open(redis_server.url, name=db_name, follow=False)
     assert client.type(key).decode() == kind  # left as it was
