@@ -1,8 +1,11 @@
 """The exceptions hxredis raises.
 
-Every Folio error derives from :class:`FolioError`.  A few also derive from the
-built-in exception a Python caller would naturally catch: :class:`ParseError`
-is a :class:`ValueError` and :class:`UnknownRecError` is a :class:`KeyError`.
+Every error hxredis raises derives from :class:`FolioError`, Redis's own failures included.
+A few also derive from the built-in exception a Python caller would naturally catch:
+:class:`ParseError` is a :class:`ValueError`, :class:`UnknownRecError` a :class:`KeyError`,
+:class:`ConnectionError` the built-in :class:`ConnectionError` (:class:`TimeoutError` also the
+built-in :class:`TimeoutError`) and :class:`AuthenticationError` a :class:`PermissionError`.
+The redis-py exception behind a Redis failure is chained as ``__cause__``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "AuthenticationError",
     "CommitError",
+    "CommitOutcomeUnknownError",
     "ConcurrentChangeError",
+    "ConnectionError",
     "DiffError",
     "FolioError",
     "HisConfigError",
@@ -22,11 +28,17 @@ __all__ = [
     "InvalidTagValueError",
     "LoadError",
     "ParseError",
+    "ReadOnlyError",
     "RecError",
     "SchemaVersionError",
+    "ServerError",
     "ShutdownError",
+    "TimeoutError",
     "UnknownRecError",
 ]
+
+_BuiltinConnectionError = ConnectionError
+_BuiltinTimeoutError = TimeoutError
 
 
 class FolioError(Exception):
@@ -73,6 +85,12 @@ class ConcurrentChangeError(CommitError):
     """The record changed since the Diff's old record was read (``mod`` mismatch)."""
 
 
+class CommitOutcomeUnknownError(CommitError):
+    """Redis may or may not have applied a commit: the connection failed or timed out after
+    the commit was sent, and neither the change stream nor the stored ``mod`` could settle
+    which.  The commit was not re-sent; read the records to see where they stand."""
+
+
 class LoadError(CommitError):
     """Records stored in Redis could not be loaded."""
 
@@ -109,3 +127,33 @@ class HisConfigError(RecError):
 
 class HisWriteError(RecError):
     """History items cannot be written (timezone, kind or unit mismatch, bad timestamps)."""
+
+
+class ConnectionError(FolioError, _BuiltinConnectionError):
+    """Redis cannot be reached: connection refused, reset or lost.  The message names the
+    server (never its password)."""
+
+
+class TimeoutError(ConnectionError, _BuiltinTimeoutError):
+    """Redis did not answer within the socket timeout.  A write that timed out may or may not
+    have been applied (commits raise :class:`CommitOutcomeUnknownError` instead)."""
+
+
+class AuthenticationError(FolioError, PermissionError):
+    """Redis refused the credentials (wrong user or password) or the ACL user lacks a
+    permission the operation needs."""
+
+
+class ServerError(FolioError):
+    """Redis answered with an error: busy running a script (``BUSY``), still loading its data
+    (``LOADING``), out of memory (``OOM``), a read-only replica (``READONLY``) or another
+    error reply.  ``code`` is the error's first word, e.g. ``"OOM"``."""
+
+    def __init__(self, msg: str, code: str = "") -> None:
+        self.code = code
+        super().__init__(msg)
+
+
+class ReadOnlyError(ServerError):
+    """A write was refused: the server is a read-only replica, or the Folio was opened with
+    ``read_only=True``."""
