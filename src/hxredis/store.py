@@ -249,7 +249,7 @@ class RedisStore:
         try:
             reply = self._run_once(self._commit, keys, args)
         except _NotSent as exc:
-            raise translate(exc.__cause__, self.server) from exc.__cause__
+            raise self._not_applied(exc.__cause__) from exc.__cause__
         except (rx.ConnectionError, rx.TimeoutError) as exc:
             reply = self._settle(token, since, exc)
         except rx.RedisError as exc:
@@ -313,14 +313,18 @@ class RedisStore:
             if status == "applied":
                 return ["ok", verdict[1], verdict[2]]
             if status == "cancelled":
-                error = translate(failure, self.server)
-                raise type(error)(f"{error}; the commit was not applied") from failure
+                raise self._not_applied(failure) from failure
             break  # "unknown": the stream no longer reaches back to this commit
         raise CommitOutcomeUnknownError(
             f"the connection to Redis at {self.server} failed after a commit was sent "
             f"({translate(last, self.server)}), and whether Redis applied it cannot be known; "
             "nothing was re-sent: read the records (db.sync()) to see where they stand"
         ) from failure
+
+    def _not_applied(self, failure: BaseException | None) -> Exception:
+        """The hx error for a Redis failure that certainly kept a commit from applying."""
+        error = translate(failure, self.server) if failure is not None else None
+        return type(error)(f"{error}; the commit was not applied")
 
     def read_changes(
         self, after: str, block_ms: int | None = None, count: int = 1000
