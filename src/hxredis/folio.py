@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
-import operator
 import os
 import re
 import threading
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from functools import cmp_to_key, reduce
+from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from .errors import (
     ShutdownError,
     UnknownRecError,
 )
-from .filter import And, Cmp, Filter, Or
+from .filter import Filter
 from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
@@ -452,8 +451,8 @@ class Folio:
             filter = Filter.parse(filter)
         elif not isinstance(filter, Filter):
             raise TypeError(f"filter must be a hx.Filter or str, not {type(filter).__name__}")
-        if self._id_prefix is not None and "@" in str(filter):
-            filter = _absolute_refs(filter, self._id_prefix)
+        if self._id_prefix is not None:
+            filter = filter.with_abs_refs(self._id_prefix)
         return filter
 
     def _search(self, search: str | None) -> Callable[[Rec], bool] | None:
@@ -839,16 +838,6 @@ class Folio:
             except FolioError as exc:  # e.g. a record another process wrote is undecodable
                 log.error("hxredis: cannot apply changes to %s: %s", self._name, exc)
                 self._stop.wait(1.0)
-
-
-def _absolute_refs(f: Filter, prefix: str) -> Filter:
-    """``f`` with every relative Ref literal made absolute with the id prefix."""
-    if isinstance(f, (And, Or)):
-        parts = [_absolute_refs(part, prefix) for part in f.parts]
-        return reduce(operator.and_ if isinstance(f, And) else operator.or_, parts)
-    if isinstance(f, Cmp) and isinstance(f.val, Ref) and f.val.is_rel:
-        return type(f)(f.path, f.val.to_abs(prefix))
-    return f
 
 
 @contextmanager
