@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from .errors import (
     FolioError,
     LoadError,
     ParseError,
+    ReadOnlyError,
     ShutdownError,
     UnknownRecError,
 )
@@ -69,6 +71,7 @@ def open(
     data_dir: str | os.PathLike[str] | None = None,
     skip_bad_records: bool = False,
     follow: bool = True,
+    read_only: bool = False,
     **options: Any,
 ) -> Folio:
     """Open (creating if needed) the database ``name`` in Redis.
@@ -85,6 +88,19 @@ def open(
     unless ``skip_bad_records`` is set (then it is skipped, counted in
     ``db.skipped_records`` and logged).  ``follow=False`` turns the background change
     reader off (call :meth:`Folio.sync` yourself).
+
+    ``read_only=True`` sends no write to Redis, ever (for a read-only replica or ACL user):
+    persistent commits raise :class:`ReadOnlyError`; transient commits work, as they stay
+    in this process's memory.  A database that does not exist yet opens empty (logged) and
+    shows records once another process creates it.  Without ``read_only``, opening an
+    existing database writes nothing either (a server at maxmemory can open it); only a new
+    database's meta key is created.  An ACL user for read-only opens needs ``+@read
+    +@connection``.
+
+    After ``os.fork()``, the child must not use a Folio opened in the parent (its locks may
+    be held by parent threads that do not exist in the child): there it acts as closed,
+    raising :class:`ShutdownError` on reads and commits, and leaves the parent's connections
+    and embedded server alone.  Open the database again in the child, by URI.
 
     Raises ValueError for a malformed URI, name, prefix or id_prefix,
     :class:`SchemaVersionError` for a database written by an unknown schema version and
@@ -109,6 +125,7 @@ def open(
             server=server,
             skip_bad_records=skip_bad_records,
             follow=follow,
+            read_only=read_only,
         )
     except BaseException:
         client.close()
@@ -119,6 +136,19 @@ def open(
 
 _embedded: dict[Path, tuple[RedisServer, int]] = {}  # data directory -> (server, Folios)
 _embedded_lock = threading.Lock()
+_open_folios: weakref.WeakSet[Folio] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """Folios and embedded servers inherited from the parent process are the parent's."""
+    global _embedded_lock
+    _embedded_lock = threading.Lock()
+    _embedded.clear()
+    for folio in list(_open_folios):
+        folio._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _acquire_embedded(directory: Path) -> RedisServer:
@@ -169,7 +199,10 @@ class Folio:
         server: RedisServer | None = None,
         skip_bad_records: bool = False,
         follow: bool = True,
+        read_only: bool = False,
     ) -> None:
+        if not isinstance(read_only, bool):
+            raise TypeError(f"read_only must be a bool, not {type(read_only).__name__}")
         if id_prefix is not None:
             try:
                 Ref("test").to_abs(id_prefix)
@@ -184,6 +217,8 @@ class Folio:
         self._store = RedisStore(client, self._keys, self._source)
         self._lock = threading.RLock()
         self._closed = False
+        self._read_only = read_only
+        self._pid = os.getpid()  # the process that opened it (see _forked)
         self._hooks: Any = None
         self._skip_bad = skip_bad_records
         self._redis_layer = RedisClient(client)
@@ -200,7 +235,8 @@ class Folio:
         self._stream_ver = 0
         self._last_entry = "0-0"
         self._last_mod = datetime.now(UTC).replace(microsecond=0)
-        self._store.ensure_schema()
+        if not self._store.ensure_schema(read_only=read_only):
+            log.warning("hxredis: database %r does not exist yet; opened empty, read-only", name)
         self._load()
         if hooks is not None:
             self.hooks = hooks
@@ -211,6 +247,7 @@ class Folio:
                 target=self._follow, name=f"hxredis-follow-{name}", daemon=True
             )
             self._follower.start()
+        _open_folios.add(self)
 
     # ------------------------------------------------------------------------------------------
     # identity and lifecycle
@@ -240,6 +277,11 @@ class Folio:
     def has_timeseries(self) -> bool:
         """True when the server has the RedisTimeSeries module (MODULE LIST, asked once)."""
         return self._redis_layer.has_module("timeseries")
+
+    @property
+    def read_only(self) -> bool:
+        """True when opened with ``read_only=True``: nothing is ever written to Redis."""
+        return self._read_only
 
     @property
     def is_closed(self) -> bool:
@@ -282,11 +324,30 @@ class Folio:
 
     def _check_read(self) -> None:
         if self._closed:
-            raise ShutdownError("Cannot read, folio is closed")
+            raise ShutdownError(self._closed_message("read"))
 
     def _check_write(self) -> None:
         if self._closed:
-            raise ShutdownError("Cannot write, folio is closed")
+            raise ShutdownError(self._closed_message("write"))
+
+    def _closed_message(self, action: str) -> str:
+        if os.getpid() != self._pid:
+            return (
+                f"Cannot {action}, folio {self._name!r} was opened in process {self._pid} "
+                "before fork(); open it again in this process"
+            )
+        return f"Cannot {action}, folio is closed"
+
+    def _forked(self) -> None:
+        """In a child process after fork(): act as closed.  The locks are replaced (parent
+        threads that held them do not exist here); the parent's connections, follower and
+        embedded server are left alone."""
+        self._lock = threading.RLock()
+        self._closed = True
+        self._stop = threading.Event()
+        self._stop.set()
+        self._follower = None
+        self._server = None
 
     # ------------------------------------------------------------------------------------------
     # reads
@@ -504,6 +565,11 @@ class Folio:
             if not isinstance(diff, Diff):
                 raise TypeError(f"commit takes hx.Diff objects, not {type(diff).__name__}")
         check_diffs(diffs)
+        if self._read_only and not diffs[0].is_transient:
+            raise ReadOnlyError(
+                f"Cannot write, folio {self._name!r} was opened with read_only=True; only "
+                "transient commits (kept in this process's memory) are allowed"
+            )
         ids = [self._abs_ref(diff.id).id for diff in diffs]
         with self._lock:
             self._check_write()
@@ -678,6 +744,8 @@ class Folio:
         ]
 
     def _collect_garbage(self) -> None:
+        if self._read_only:
+            return
         try:
             self._store.collect_history_garbage()
         except redis.RedisError as exc:  # retried by the next remove, add or open

@@ -18,10 +18,14 @@ import redis
 from .client import as_text
 from .errors import LoadError, SchemaVersionError
 from .keys import SCHEMA_VERSION, KeySchema
+from .redis_errors import describe, redis_failures
 
 __all__ = ["ChangeEntry", "CommitOutcome", "RecordWrite", "RedisStore"]
 
 _COMMIT_LUA = resources.files("hxredis").joinpath("lua/commit.lua").read_text()
+# The same script flagged allow-oom (its first line is the shebang), run for commits that only
+# remove records: at maxmemory with noeviction the database can still be shrunk.
+_REMOVES_LUA = "#!lua flags=allow-oom\n" + _COMMIT_LUA.partition("\n")[2]
 
 
 @dataclass(frozen=True)
@@ -81,22 +85,31 @@ class RedisStore:
         self.source = source
         self.stream_length = stream_length
         self._commit = client.register_script(_COMMIT_LUA)
+        self._commit_removes = client.register_script(_REMOVES_LUA)
 
-    def ensure_schema(self) -> None:
-        """Create the meta key of a new database; refuse one of an unknown schema version
-        (SchemaVersionError) or one whose keys hold other Redis types (LoadError)."""
+    def ensure_schema(self, read_only: bool = False) -> bool:
+        """Check the meta key of the database and create it when it is missing, unless
+        ``read_only``; whether the database exists now.  Nothing is written when it exists,
+        so a read-only replica or ACL user, or a server at maxmemory, can open it.  Refuses
+        a database of an unknown schema version (SchemaVersionError) or one whose keys hold
+        other Redis types (LoadError)."""
         self._check_key_types()
         meta = self.keys.meta
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hsetnx(meta, "schema", SCHEMA_VERSION)
-        pipe.hsetnx(meta, "created", str(int(time.time() * 1000)))
-        pipe.hget(meta, "schema")
-        stored = pipe.execute()[2]
+        stored = self.client.hget(meta, "schema")
+        if stored is None and not read_only:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hsetnx(meta, "schema", SCHEMA_VERSION)
+            pipe.hsetnx(meta, "created", str(int(time.time() * 1000)))
+            pipe.hget(meta, "schema")
+            stored = pipe.execute()[2]
+        if stored is None:
+            return False
         if as_text(stored) != str(SCHEMA_VERSION):
             raise SchemaVersionError(
                 f"database {self.keys.db!r} (key {meta}) was written with schema version "
                 f"{as_text(stored)!r}; this hxredis understands version {SCHEMA_VERSION} only"
             )
+        return True
 
     def _check_key_types(self) -> None:
         keys = self.keys
@@ -119,12 +132,15 @@ class RedisStore:
                 )
 
     def position(self) -> tuple[int, str]:
-        """The current version and the id of the newest change stream entry ("0-0" if none)."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.get(self.keys.ver)
-        pipe.xrevrange(self.keys.changes, count=1)
-        ver, last = pipe.execute()
-        return int(ver or 0), as_text(last[0][0]) if last else "0-0"
+        """The current version and the id of the newest change stream entry ("0-0" if none).
+
+        The version is the newest entry's (each commit writes both at once), read in one
+        command: no MULTI, which Redis refuses at maxmemory and read-only ACL users lack."""
+        last = self.client.xrevrange(self.keys.changes, count=1)
+        if last:
+            entry, fields = last[0]
+            return int(fields[b"v"]), as_text(entry)
+        return int(self.client.get(self.keys.ver) or 0), "0-0"
 
     def scan_records(self, chunk: int = 5000) -> Iterator[dict[bytes, bytes]]:
         """Every stored record as chunks of ``{id: trio}``, a few thousand per round trip.
@@ -158,7 +174,10 @@ class RedisStore:
         return self.client.hmget(self.keys.recs, list(ids))
 
     def commit(self, writes: Sequence[RecordWrite]) -> CommitOutcome:
-        """Check and apply ``writes`` atomically in Redis; see :class:`CommitOutcome`."""
+        """Check and apply ``writes`` atomically in Redis; see :class:`CommitOutcome`.
+
+        A batch of removes only runs even when Redis is at maxmemory (allow-oom); any other
+        is refused there with :class:`ServerError` (code ``"OOM"``)."""
         keys = [self.keys.recs, self.keys.mods, self.keys.ver, self.keys.changes, self.keys.his_gc]
         position: dict[str, int] = {}
         args: list[str | int] = [self.source, self.stream_length, len(writes)]
@@ -171,9 +190,12 @@ class RedisStore:
                     keys.append(key)
                     position[key] = len(keys)  # Lua's KEYS is 1-based
                 args.append(position[key])
-        reply = [
-            as_text(part) if isinstance(part, bytes) else part for part in self._commit(keys, args)
-        ]
+        only_removes = all(write.op == "r" for write in writes)
+        script = self._commit_removes if only_removes else self._commit
+        with redis_failures(describe(self.client)):
+            reply = [
+                as_text(part) if isinstance(part, bytes) else part for part in script(keys, args)
+            ]
         status = reply[0]
         if status == "ok":
             return CommitOutcome("ok", version=int(reply[1]), entry=reply[2])
