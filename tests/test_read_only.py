@@ -135,8 +135,11 @@ def _used_memory(client) -> int:
     return int(client.info("memory")["used_memory"])
 
 
-def test_at_maxmemory_open_and_read_work_adds_are_refused_removes_shrink(db_name: str) -> None:
-    with start_server(timeseries=False) as server:
+@pytest.mark.parametrize("timeseries", [True, False], ids=["stack", "plain"])
+def test_at_maxmemory_open_and_read_work_adds_are_refused_removes_shrink(
+    db_name: str, timeseries: bool
+) -> None:
+    with start_server(timeseries=timeseries) as server:
         admin = server.client()
         with hx.open(server.url, name=db_name) as db:
             recs = db.commit_all(
