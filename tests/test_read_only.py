@@ -163,3 +163,8 @@ def test_at_maxmemory_open_and_read_work_adds_are_refused_removes_shrink(
         with hx.open(server.url, name=db_name) as again:
             assert again.read_count("big") == 20
         admin.close()
+
+
+def test_read_only_must_be_a_bool(plain_server: RedisServer, db_name: str) -> None:
+    with pytest.raises(TypeError, match="read_only must be a bool"):
+        hx.open(plain_server.url, name=db_name, read_only="yes")  # type: ignore[arg-type]
