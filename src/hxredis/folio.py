@@ -14,17 +14,17 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
-import operator
 import os
 import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from functools import cmp_to_key, reduce
+from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,11 @@ from .errors import (
     FolioError,
     LoadError,
     ParseError,
+    ReadOnlyError,
     ShutdownError,
     UnknownRecError,
 )
-from .filter import And, Cmp, Filter, Or
+from .filter import Filter
 from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
@@ -75,6 +76,7 @@ def open(
     data_dir: str | os.PathLike[str] | None = None,
     skip_bad_records: bool = False,
     follow: bool = True,
+    read_only: bool = False,
     **options: Any,
 ) -> Folio:
     """Open (creating if needed) the database ``name`` in Redis.
@@ -91,6 +93,19 @@ def open(
     unless ``skip_bad_records`` is set (then it is skipped, counted in
     ``db.skipped_records`` and logged).  ``follow=False`` turns the background change
     reader off (call :meth:`Folio.sync` yourself).
+
+    ``read_only=True`` sends no write to Redis, ever (for a read-only replica or ACL user):
+    persistent commits raise :class:`ReadOnlyError`; transient commits work, as they stay
+    in this process's memory.  A database that does not exist yet opens empty (logged) and
+    shows records once another process creates it.  Without ``read_only``, opening an
+    existing database writes nothing either (a server at maxmemory can open it); only a new
+    database's meta key is created.  An ACL user for read-only opens needs ``+@read
+    +@connection``.
+
+    After ``os.fork()``, the child must not use a Folio opened in the parent (its locks may
+    be held by parent threads that do not exist in the child): there it acts as closed,
+    raising :class:`ShutdownError` on reads and commits, and leaves the parent's connections
+    and embedded server alone.  Open the database again in the child, by URI.
 
     Raises ValueError for a malformed URI, name, prefix or id_prefix,
     :class:`SchemaVersionError` for a database written by an unknown schema version and
@@ -115,6 +130,7 @@ def open(
             server=server,
             skip_bad_records=skip_bad_records,
             follow=follow,
+            read_only=read_only,
         )
     except BaseException:
         client.close()
@@ -125,6 +141,19 @@ def open(
 
 _embedded: dict[Path, tuple[RedisServer, int]] = {}  # data directory -> (server, Folios)
 _embedded_lock = threading.Lock()
+_open_folios: weakref.WeakSet[Folio] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """Folios and embedded servers inherited from the parent process are the parent's."""
+    global _embedded_lock
+    _embedded_lock = threading.Lock()
+    _embedded.clear()
+    for folio in list(_open_folios):
+        folio._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _acquire_embedded(directory: Path) -> RedisServer:
@@ -182,7 +211,10 @@ class Folio:
         server: RedisServer | None = None,
         skip_bad_records: bool = False,
         follow: bool = True,
+        read_only: bool = False,
     ) -> None:
+        if not isinstance(read_only, bool):
+            raise TypeError(f"read_only must be a bool, not {type(read_only).__name__}")
         if id_prefix is not None:
             try:
                 Ref("test").to_abs(id_prefix)
@@ -201,6 +233,8 @@ class Folio:
         self._io_lock = threading.RLock()
         self._lock = threading.RLock()
         self._closed = False
+        self._read_only = read_only
+        self._pid = os.getpid()  # the process that opened it (see _forked)
         self._hooks: Any = None
         self._skip_bad = skip_bad_records
         self._redis_layer = RedisClient(client)
@@ -221,7 +255,8 @@ class Folio:
         self._last_mod = datetime.now(UTC).replace(microsecond=0)
         self._last_check = 0.0
         self._follow_error: BaseException | None = None
-        self._store.ensure_schema()
+        if not self._store.ensure_schema(read_only=read_only):
+            log.warning("hxredis: database %r does not exist yet; opened empty, read-only", name)
         with self._io_lock:
             self._load()
         if hooks is not None:
@@ -233,6 +268,7 @@ class Folio:
                 target=self._follow, name=f"hxredis-follow-{name}", daemon=True
             )
             self._follower.start()
+        _open_folios.add(self)
 
     # ------------------------------------------------------------------------------------------
     # identity and lifecycle
@@ -289,6 +325,11 @@ class Folio:
         }
 
     @property
+    def read_only(self) -> bool:
+        """True when opened with ``read_only=True``: nothing is ever written to Redis."""
+        return self._read_only
+
+    @property
     def is_closed(self) -> bool:
         """True after :meth:`close`."""
         return self._closed
@@ -329,11 +370,30 @@ class Folio:
 
     def _check_read(self) -> None:
         if self._closed:
-            raise ShutdownError("Cannot read, folio is closed")
+            raise ShutdownError(self._closed_message("read"))
 
     def _check_write(self) -> None:
         if self._closed:
-            raise ShutdownError("Cannot write, folio is closed")
+            raise ShutdownError(self._closed_message("write"))
+
+    def _closed_message(self, action: str) -> str:
+        if os.getpid() != self._pid:
+            return (
+                f"Cannot {action}, folio {self._name!r} was opened in process {self._pid} "
+                "before fork(); open it again in this process"
+            )
+        return f"Cannot {action}, folio is closed"
+
+    def _forked(self) -> None:
+        """In a child process after fork(): act as closed.  The locks are replaced (parent
+        threads that held them do not exist here); the parent's connections, follower and
+        embedded server are left alone."""
+        self._lock = threading.RLock()
+        self._closed = True
+        self._stop = threading.Event()
+        self._stop.set()
+        self._follower = None
+        self._server = None
 
     # ------------------------------------------------------------------------------------------
     # reads
@@ -498,8 +558,8 @@ class Folio:
             filter = Filter.parse(filter)
         elif not isinstance(filter, Filter):
             raise TypeError(f"filter must be a hx.Filter or str, not {type(filter).__name__}")
-        if self._id_prefix is not None and "@" in str(filter):
-            filter = _absolute_refs(filter, self._id_prefix)
+        if self._id_prefix is not None:
+            filter = filter.with_abs_refs(self._id_prefix)
         return filter
 
     def _search(self, search: str | None) -> Callable[[Rec], bool] | None:
@@ -564,6 +624,11 @@ class Folio:
                 f"a commit_all of {len(diffs)} diffs exceeds the limit of {self.MAX_BATCH} "
                 "(Folio.MAX_BATCH): one batch is one atomic script that blocks Redis while it "
                 "runs; commit it in several batches"
+            )
+        if self._read_only and not diffs[0].is_transient:
+            raise ReadOnlyError(
+                f"Cannot write, folio {self._name!r} was opened with read_only=True; only "
+                "transient commits (kept in this process's memory) are allowed"
             )
         ids = [self._abs_ref(diff.id).id for diff in diffs]
         with self._io_lock:
@@ -759,6 +824,8 @@ class Folio:
         ]
 
     def _collect_garbage(self) -> None:
+        if self._read_only:
+            return
         try:
             self._store.collect_history_garbage()
         except FolioError as exc:  # retried by the next remove, add or open
@@ -849,7 +916,7 @@ class Folio:
     def _reload(self, why: str) -> None:
         """Start over from Redis (``_io_lock`` held); keeps transient tags."""
         log.warning("hxredis: reloading database %s: %s", self._name, why)
-        self._store.ensure_schema()  # its meta key may be gone with the data
+        self._store.ensure_schema(self._read_only)  # its meta key may be gone with the data
         self._load()
 
     # ------------------------------------------------------------------------------------------
@@ -894,8 +961,12 @@ class Folio:
             self._reload(f"its version went back from {self._stream_ver} to {position.version}")
         elif same_version and _entry_key(position.entry) < _entry_key(self._last_entry):
             self._reload("its change stream in Redis was reset")
-        elif same_version and position.records != len(self._persistent) + len(self._skipped):
+        elif same_version and position.records not in (None, self._record_count()):
             self._reload("its records in Redis changed outside hxredis")
+
+    def _record_count(self) -> int:
+        """How many records Redis holds for what the cache shows."""
+        return len(self._persistent) + len(self._skipped)
 
     def _apply_entries(self, entries: Sequence[ChangeEntry]) -> bool:
         """Apply change stream entries (in order) made by other processes; False when a gap
@@ -979,16 +1050,6 @@ class Folio:
             log.error("hxredis: cannot follow changes of %s: %s", self._name, exc)
         else:
             log.error("hxredis: cannot follow changes of %s", self._name, exc_info=exc)
-
-
-def _absolute_refs(f: Filter, prefix: str) -> Filter:
-    """``f`` with every relative Ref literal made absolute with the id prefix."""
-    if isinstance(f, (And, Or)):
-        parts = [_absolute_refs(part, prefix) for part in f.parts]
-        return reduce(operator.and_ if isinstance(f, And) else operator.or_, parts)
-    if isinstance(f, Cmp) and isinstance(f.val, Ref) and f.val.is_rel:
-        return type(f)(f.path, f.val.to_abs(prefix))
-    return f
 
 
 @contextmanager

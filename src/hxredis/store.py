@@ -38,6 +38,9 @@ __all__ = ["ChangeEntry", "CommitOutcome", "Position", "RecordWrite", "RedisStor
 _LUA = resources.files("hxredis").joinpath("lua")
 _COMMIT_LUA = _LUA.joinpath("commit.lua").read_text()
 _RESOLVE_LUA = _LUA.joinpath("resolve.lua").read_text()
+# The commit script flagged allow-oom (its first line is the shebang), run for commits that
+# only remove records: at maxmemory with noeviction the database can still be shrunk.
+_REMOVES_LUA = "#!lua flags=allow-oom\n" + _COMMIT_LUA.partition("\n")[2]
 
 #: How long a cancelled commit token is remembered (ms): far longer than any reply can take.
 _CANCEL_TTL_MS = 24 * 3600 * 1000
@@ -96,12 +99,12 @@ class ChangeEntry:
 class Position:
     """Where a database stands in Redis: its version, the id of the newest change stream
     entry ("0-0" if none), the creation stamp of its meta key ("" if it has none) and the
-    number of stored records."""
+    number of stored records (None when it could not be read consistently)."""
 
     version: int
     entry: str
     created: str
-    records: int
+    records: int | None
 
 
 class RedisStore:
@@ -121,27 +124,36 @@ class RedisStore:
         self.stream_length = stream_length
         self.server = describe(client)
         self._commit = client.register_script(_COMMIT_LUA)
+        self._commit_removes = client.register_script(_REMOVES_LUA)
         self._resolve = client.register_script(_RESOLVE_LUA)
 
-    def ensure_schema(self) -> None:
-        """Create the meta key of a new database; refuse one of an unknown schema version
-        (SchemaVersionError) or one whose keys hold other Redis types (LoadError)."""
+    def ensure_schema(self, read_only: bool = False) -> bool:
+        """Check the meta key of the database and create it when it is missing, unless
+        ``read_only``; whether the database exists now.  Nothing is written when it exists,
+        so a read-only replica or ACL user, or a server at maxmemory, can open it.  Refuses
+        a database of an unknown schema version (SchemaVersionError) or one whose keys hold
+        other Redis types (LoadError)."""
         with redis_failures(self.server):
-            self._ensure_schema()
+            return self._ensure_schema(read_only)
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, read_only: bool) -> bool:
         self._check_key_types()
         meta = self.keys.meta
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hsetnx(meta, "schema", SCHEMA_VERSION)
-        pipe.hsetnx(meta, "created", str(time.time_ns() // 1000))
-        pipe.hget(meta, "schema")
-        stored = pipe.execute()[2]
+        stored = self.client.hget(meta, "schema")
+        if stored is None and not read_only:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hsetnx(meta, "schema", SCHEMA_VERSION)
+            pipe.hsetnx(meta, "created", str(time.time_ns() // 1000))
+            pipe.hget(meta, "schema")
+            stored = pipe.execute()[2]
+        if stored is None:
+            return False
         if as_text(stored) != str(SCHEMA_VERSION):
             raise SchemaVersionError(
                 f"database {self.keys.db!r} (key {meta}) was written with schema version "
                 f"{as_text(stored)!r}; this hxredis understands version {SCHEMA_VERSION} only"
             )
+        return True
 
     def _check_key_types(self) -> None:
         keys = self.keys
@@ -164,21 +176,37 @@ class RedisStore:
                 )
 
     def position(self) -> Position:
-        """Where the database stands now (one atomic round trip)."""
+        """Where the database stands now, read without MULTI (which Redis refuses at
+        maxmemory and read-only ACL users lack).  The version is the newest stream entry's
+        (each commit writes both at once); the record count is None when a commit landed
+        while it was read."""
         with redis_failures(self.server):
-            pipe = self.client.pipeline(transaction=True)
-            pipe.get(self.keys.ver)
-            pipe.xrevrange(self.keys.changes, count=1)
-            pipe.hget(self.keys.meta, "created")
-            pipe.hlen(self.keys.recs)
-            ver, last, created, records = pipe.execute()
+            for _attempt in range(3):
+                pipe = self.client.pipeline(transaction=False)
+                pipe.xrevrange(self.keys.changes, count=1)
+                pipe.get(self.keys.ver)
+                pipe.hget(self.keys.meta, "created")
+                pipe.hlen(self.keys.recs)
+                pipe.xrevrange(self.keys.changes, count=1)
+                last, ver, created, records, after = pipe.execute()
+                if last == after:
+                    break
+            else:
+                records = None
+        entry, version = "0-0", ver
+        if last:
+            entry, fields = as_text(last[0][0]), last[0][1]
+            version = fields.get(b"v", ver)
         try:
-            version = int(ver or 0)
+            number = int(version or 0)
         except ValueError:
-            raise LoadError(f"Redis key {self.keys.ver!r} holds {ver!r}, not a version") from None
-        return Position(
-            version, as_text(last[0][0]) if last else "0-0", as_text(created or b""), records
-        )
+            try:
+                number = int(ver or 0)
+            except ValueError:
+                raise LoadError(
+                    f"Redis key {self.keys.ver!r} holds {ver!r}, not a version"
+                ) from None
+        return Position(number, entry, as_text(created or b""), records)
 
     def scan_records(self, chunk: int = 5000) -> Iterator[dict[bytes, bytes]]:
         """Every stored record as chunks of ``{id: trio}``, a few thousand per round trip.
@@ -246,8 +274,10 @@ class RedisStore:
                     keys.append(key)
                     position[key] = len(keys)  # Lua's KEYS is 1-based
                 args.append(position[key])
+        only_removes = all(write.op == "r" for write in writes)
+        script = self._commit_removes if only_removes else self._commit
         try:
-            reply = self._run_once(self._commit, keys, args)
+            reply = self._run_once(script, keys, args)
         except _NotSent as exc:
             raise self._not_applied(exc.__cause__) from exc.__cause__
         except (rx.ConnectionError, rx.TimeoutError) as exc:
