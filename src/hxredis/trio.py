@@ -28,7 +28,7 @@ stays callable as :func:`py_dumps` and :func:`py_loads`.  Both give identical re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -346,8 +346,9 @@ def _zinc_block(text: str) -> str:
     return "Zinc:\n" + "".join(f"  {line}\n" for line in _split_lines(text + "\n"))
 
 
-def _sorted_names(rec: Mapping[str, Any]) -> list[str]:
-    """Tag order of TrioWriter: ``id, name, dis``, the rest sorted, ``src`` last."""
+def _sorted_names(rec: Collection[str]) -> list[str]:
+    """Tag order of TrioWriter: ``id, name, dis``, the rest sorted, ``src`` last (``rec``: a
+    record or its tag names)."""
     names = sorted(rec)
     for first in ("dis", "name", "id"):
         if first in rec:
