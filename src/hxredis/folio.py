@@ -43,6 +43,7 @@ from .errors import (
     UnknownRecError,
 )
 from .filter import And, Cmp, Filter, Or
+from .his import History
 from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
@@ -201,6 +202,7 @@ class Folio:
         self._stream_ver = 0
         self._last_entry = "0-0"
         self._last_mod = datetime.now(UTC).replace(microsecond=0)
+        self._his = History(self)  # before the load: views show history summaries
         self._store.ensure_schema()
         self._load()
         if hooks is not None:
@@ -212,6 +214,7 @@ class Folio:
                 target=self._follow, name=f"hxredis-follow-{name}", daemon=True
             )
             self._follower.start()
+            self._his.start()
 
     # ------------------------------------------------------------------------------------------
     # identity and lifecycle
@@ -243,6 +246,11 @@ class Folio:
         return self._redis_layer.has_module("timeseries")
 
     @property
+    def his(self) -> History:
+        """The history of this database's points (see :class:`hxredis.his.History`)."""
+        return self._his
+
+    @property
     def is_closed(self) -> bool:
         """True after :meth:`close`."""
         return self._closed
@@ -267,6 +275,7 @@ class Folio:
         self._stop.set()
         if self._follower is not None and self._follower is not threading.current_thread():
             self._follower.join(timeout=5)
+        self._his.close()
         self._client.close()
         if self._server is not None:
             _release_embedded(self._server)
@@ -706,6 +715,7 @@ class Folio:
         if rec is None:
             self._persistent.pop(rec_id, None)
             self._transient.pop(rec_id, None)
+            self._his.forget(rec_id)
             if old_view is not None:
                 self._index.remove(rec_id, old_view)
                 del self._views[rec_id]
@@ -716,7 +726,8 @@ class Folio:
     def _rebuild_view(self, rec_id: str, old_view: Rec | None) -> Rec:
         rec = self._persistent[rec_id]
         transient = self._transient.get(rec_id)
-        view = Rec({**rec, **transient}) if transient else rec
+        his = self._his.tags(rec_id, rec)
+        view = Rec({**rec, **(transient or {}), **his}) if transient or his else rec
         self._views[rec_id] = view
         if old_view is None:
             self._index.add(rec_id, view)
@@ -754,6 +765,7 @@ class Folio:
             self._dis.rebuild()
             self._sync_locked()
             self._collect_garbage()
+            self._his.load_summaries()
 
     def _reload(self) -> None:
         """Start over from Redis (after missing change stream entries); keeps transients."""
@@ -779,7 +791,16 @@ class Folio:
         self._check_read()
         with self._lock:
             self._sync_locked()
+        self._his.sync()  # outside the lock: it takes the lock to update point records
         return self
+
+    def _his_changed(self, ids: Sequence[str]) -> None:
+        """History summaries changed (hxredis.his): rebuild these records' views."""
+        with self._lock:
+            for rec_id in ids:
+                view = self._views.get(rec_id)
+                if view is not None:
+                    self._rebuild_view(rec_id, view)
 
     def _sync_locked(self) -> None:
         while True:
