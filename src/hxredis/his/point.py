@@ -189,7 +189,7 @@ def _value(rec: Mapping[str, Any], config: PointConfig, val: Any) -> Any:
         return val
     if val.unit is not None and val.unit != config.unit:
         raise HisWriteError(
-            rec, f"Mismatched unit, rec unit '{config.unit}' != item unit '{val.unit}'"
+            rec, f"Mismatched unit, rec unit '{config.unit or 'null'}' != item unit '{val.unit}'"
         )
     return Number(float32_round(val.val), config.unit)
 

@@ -16,6 +16,7 @@
 local main, side, recs, gc, sums, changes, ver = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
   KEYS[6], KEYS[7]
 local id, op = ARGV[1], ARGV[2]
+local has_side = false  -- TimeSeries: whether the side set exists
 
 local function key_type(key) return redis.call('TYPE', key)['ok'] end
 

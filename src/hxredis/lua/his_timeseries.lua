@@ -10,7 +10,7 @@ local function text(v)
   if type(v) == 'table' then return v['ok'] end
   return v
 end
-local has_side = redis.call('EXISTS', side) == 1
+has_side = redis.call('EXISTS', side) == 1
 
 function B.create() redis.call('TS.CREATE', main, 'DUPLICATE_POLICY', 'LAST') end
 
