@@ -128,10 +128,8 @@ def test_special_values(db: hx.Folio, point: hx.Rec) -> None:
     db.his.write(point["id"], [hx.HisItem(ts(2020, 1, 9), hx.NA)])
     assert db.read_by_id(point["id"])["hisEndVal"] is hx.NA
     span = hx.Span(ts(2020, 1, 3), ts(2020, 1, 4))
-    assert [i.val for i in db.his.read(point["id"], span)] == [n(math.inf), n(-math.inf)] + [
-        hx.NA,
-        hx.NA,
-    ]
+    expected = [n(math.inf), n(-math.inf), hx.NA, hx.NA]
+    assert [i.val for i in db.his.read(point["id"], span)] == expected
 
 
 def test_bool_str_and_coord_points(db: hx.Folio, make_point) -> None:
@@ -189,7 +187,7 @@ def test_tz_and_unit_changes_reexpress_history(db: hx.Folio, make_point) -> None
 
 def test_history_survives_reopen(open_db, make_point, db: hx.Folio) -> None:
     rec = make_point()
-    db.his.write(rec["id"], days(1, 2) + [hx.HisItem(ts(2020, 1, 3), n(math.nan))])
+    db.his.write(rec["id"], [*days(1, 2), hx.HisItem(ts(2020, 1, 3), n(math.nan))])
     again = open_db()
     assert db.his.read(rec["id"]) == again.his.read(rec["id"])
     assert again.read_by_id(rec["id"])["hisSize"] == n(3)
