@@ -81,8 +81,17 @@ class Backend:
         self.client = client
         self.keys = keys
         self.server = describe(client)
-        source = _lua("his_head") + _lua(self.script_name) + _lua("his_tail")
-        self.script = client.register_script(source)
+        self._source = _lua("his_head") + _lua(self.script_name) + _lua("his_tail")
+        self.script = client.register_script(self._source)
+        self._loaded = False
+
+    def sha(self) -> str:
+        """The script's SHA1, loaded into the server (for EVALSHA inside a transaction)."""
+        if not self._loaded:
+            with redis_failures(self.server):
+                self.client.script_load(self._source)
+            self._loaded = True
+        return self.script.sha
 
     def key_args(self, rec_id: str) -> list[str]:
         """The KEYS of the script for point ``rec_id``."""

@@ -14,7 +14,7 @@ key outlives its record).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,8 @@ from ..timezones import UTC
 from ..values import REMOVE, HisItem, Number, Ref, Span
 from . import codes
 from .backend import Backend, Outcome
-from .point import PointConfig, epoch_ms, normalize, point_config, read_config
+from .bulk import BulkPath
+from .point import PointConfig, normalize, point_config, read_config, span_ms
 from .summary import Summaries
 from .timeseries import TimeSeriesBackend
 from .zset import ZSetBackend
@@ -52,6 +53,7 @@ class History:
         self._backends: dict[str, Backend] = {"timeseries": self._ts, "zset": self._zset}
         self._by_type = {b.redis_type: b for b in self._backends.values()}
         self._summaries = Summaries(client, keys, folio._his_changed)
+        self._bulk = BulkPath(self)
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -82,7 +84,7 @@ class History:
                 raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
             if limit <= 0:
                 return []
-        bounds = _span_ms(span) if span is not None else None
+        bounds = span_ms(span) if span is not None else None
         clip = int(time.time() * 1000) if clip_future else None
         outcome = self._run(rec, config, lambda b: b.read(_id(rec), bounds, limit or 0, clip))
         flat = outcome.data or []
@@ -121,7 +123,7 @@ class History:
         config = point_config(rec)
         pairs = normalize(rec, config, items)
         encoded = [(ts, "" if val is REMOVE else codes.encode(val)) for ts, val in pairs]
-        clear_ms = _span_ms(clear) if clear is not None else None
+        clear_ms = span_ms(clear) if clear is not None else None
         self._run(rec, config, lambda b: b.write(_id(rec), encoded, clear_ms, bool(clear_all)))
         result: dict[str, Any] = {"count": Number(len(pairs))}
         if pairs:
@@ -129,6 +131,23 @@ class History:
             result["span"] = Span(_datetime(pairs[0][0], zone), _datetime(pairs[-1][0], zone))
         self._folio._run_hook("post_his_write", HisWriteEvent(rec, result))
         return result
+
+    def write_arrays(self, id: Ref | str, ts: Any, values: Any) -> int:
+        """Write numpy arrays to a Number or Bool point: ``ts`` int64 epoch ms or
+        ``datetime64``, ``values`` float64 (stored as given) or bool.  Unsorted input is sorted,
+        the last of equal timestamps wins; atomic for the point.  The number of samples
+        written.  See :mod:`hxredis.his.bulk`."""
+        return self._bulk.write_many({id: (ts, values)})
+
+    def write_many(self, data: Mapping[Ref | str, tuple[Any, Any]]) -> int:
+        """:meth:`write_arrays` for many points ``{id: (ts, values)}`` in one pipelined
+        stream; atomic per point.  The number of samples written."""
+        return self._bulk.write_many(data)
+
+    def read_arrays(self, id: Ref | str, span: Span | None = None) -> tuple[Any, Any]:
+        """The samples of a Number or Bool point in ``span`` (every sample without one; no
+        items around the span) as ``(int64 epoch ms, float64)`` numpy arrays; NA is NaN."""
+        return self._bulk.read_arrays(id, span)
 
     def backend_of(self, id: Ref | str) -> str:
         """``"timeseries"`` or ``"zset"``: where point ``id``'s history is, or would go."""
@@ -146,14 +165,25 @@ class History:
         return self._zset
 
     def _stored_backend(self, rec_id: str) -> Backend | None:
+        return self._stored_backends([rec_id]).get(rec_id)
+
+    def _stored_backends(self, rec_ids: Sequence[str]) -> dict[str, Backend]:
+        """The backend holding each point's data (points without history left out); one
+        round trip."""
         with redis_failures(self._zset.server):
-            kind = as_text(self._folio.client.type(self._folio._keys.his(rec_id)))
-        if kind == "none":
-            return None
-        backend = self._by_type.get(kind)
-        if backend is None:
-            raise HisConfigError(None, f"history key of @{rec_id} holds a Redis {kind}")
-        return backend
+            pipe = self._folio.client.pipeline(transaction=False)
+            for rec_id in rec_ids:
+                pipe.type(self._folio._keys.his(rec_id))
+            kinds = [as_text(k) for k in pipe.execute()]
+        found = {}
+        for rec_id, kind in zip(rec_ids, kinds, strict=True):
+            if kind == "none":
+                continue
+            backend = self._by_type.get(kind)
+            if backend is None:
+                raise HisConfigError(None, f"history key of @{rec_id} holds a Redis {kind}")
+            found[rec_id] = backend
+        return found
 
     def _run(self, rec: Mapping[str, Any], config: PointConfig, call: Any) -> Outcome:
         """Run ``call(backend)`` on the preferred backend, then on the one holding the data
@@ -235,15 +265,3 @@ def _id(rec: Mapping[str, Any]) -> str:
 def _datetime(ms: int, zone: Any) -> datetime:
     """An epoch-ms timestamp as an aware datetime in ``zone``."""
     return (_EPOCH + timedelta(milliseconds=ms)).replace(tzinfo=UTC).astimezone(zone)
-
-
-def _span_ms(span: Span) -> tuple[int, int]:
-    """A Span as inclusive epoch-ms bounds of the samples it contains."""
-    start, end = epoch_ms_ceil(span.start), epoch_ms_ceil(span.end)
-    return start, end - 1
-
-
-def epoch_ms_ceil(ts: datetime) -> int:
-    """The first whole millisecond at or after ``ts``."""
-    ms = epoch_ms(ts)
-    return ms if ts.microsecond % 1000 == 0 else ms + 1

@@ -20,9 +20,9 @@ from typing import Any
 
 from .. import timezones, units
 from ..errors import HisConfigError, HisWriteError
-from ..values import MARKER, NA, REMOVE, Coord, Number, kind_of
+from ..values import MARKER, NA, REMOVE, Coord, Number, Span, kind_of
 
-__all__ = ["PointConfig", "epoch_ms", "normalize", "point_config", "read_config"]
+__all__ = ["PointConfig", "epoch_ms", "normalize", "point_config", "read_config", "span_ms"]
 
 HIS_KINDS = {"Number": Number, "Bool": bool, "Str": str, "Coord": Coord}
 _KNOWN_KINDS = {
@@ -126,6 +126,16 @@ def epoch_ms(ts: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezones.UTC)
+
+
+def span_ms(span: Span) -> tuple[int, int]:
+    """A Span as the inclusive epoch-ms bounds of the (whole-ms) samples it contains."""
+    return _epoch_ms_ceil(span.start), _epoch_ms_ceil(span.end) - 1
+
+
+def _epoch_ms_ceil(ts: datetime) -> int:
+    ms = epoch_ms(ts)
+    return ms if ts.microsecond % 1000 == 0 else ms + 1
 
 
 def normalize(

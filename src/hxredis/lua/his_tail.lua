@@ -37,7 +37,24 @@ if redis.call('HEXISTS', recs, id) == 0 or redis.call('SISMEMBER', gc, id) == 1 
 end
 
 if op == 'prepare' then
-  if kind == 'none' then B.create() end
+  -- ARGV[3]: the sorted timestamps of the bulk write, int64 little-endian; entries already
+  -- at those timestamps that the bulk commands would not replace are dropped here
+  if kind == 'none' then
+    B.create()
+    return {'ok'}
+  end
+  local blob = ARGV[3]
+  local n = #blob / 8
+  if n == 0 then return {'ok'} end
+  local function at(j) return (struct.unpack('<i8', blob, (j - 1) * 8 + 1)) end
+  local j, tj = 1, at(1)
+  for _, entry in ipairs(B.members(tj, at(n))) do
+    while tj < entry[1] and j < n do
+      j = j + 1
+      tj = at(j)
+    end
+    if tj == entry[1] then B.drop(entry[2]) end
+  end
   return {'ok'}
 end
 

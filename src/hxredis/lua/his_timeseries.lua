@@ -82,3 +82,15 @@ function B.size()
   end
   return 0
 end
+
+-- side set entries {epoch ms, member} from first to last (epoch ms), ascending
+function B.members(first, last)
+  local out = {}
+  if not has_side then return out end
+  for i, m in ipairs(redis.call('ZRANGEBYSCORE', side, ms(first + OFFSET), ms(last + OFFSET))) do
+    out[i] = {split(m) - OFFSET, m}
+  end
+  return out
+end
+
+function B.drop(member) redis.call('ZREM', side, member) end

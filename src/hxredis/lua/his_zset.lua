@@ -39,3 +39,14 @@ function B.revrange(hi, count)
 end
 
 function B.size() return redis.call('ZCARD', main) end
+
+-- entries {epoch ms, member} from first to last (epoch ms), ascending
+function B.members(first, last)
+  local out = {}
+  for i, m in ipairs(redis.call('ZRANGEBYSCORE', main, ms(first), ms(last))) do
+    out[i] = {split(m), m}
+  end
+  return out
+end
+
+function B.drop(member) redis.call('ZREM', main, member) end
