@@ -322,7 +322,8 @@ def parse_ts_range(bytes data, Py_ssize_t pos, int64_t offset):
     cdef double[::1] v = out_v
     pos = eol + 2
     for i in range(n):
-        if pos + 4 > end or p[pos] != b'*' or p[pos + 1] != b'2':
+        if (pos + 4 > end or p[pos] != b'*' or p[pos + 1] != b'2' or p[pos + 2] != b'\r'
+                or p[pos + 3] != b'\n'):
             raise ValueError("expected a RESP sample pair")
         pos += 4
         eol = line_end(p, pos, end)
