@@ -28,6 +28,8 @@ from ..values import REMOVE, HisItem, Number, Ref, Span
 from . import codes
 from .backend import Backend, Outcome
 from .bulk import BulkPath
+from .frame import read_frame
+from .migrate import migrate
 from .point import PointConfig, normalize, point_config, read_config, span_ms
 from .summary import Summaries
 from .timeseries import TimeSeriesBackend
@@ -148,6 +150,20 @@ class History:
         """The samples of a Number or Bool point in ``span`` (every sample without one; no
         items around the span) as ``(int64 epoch ms, float64)`` numpy arrays; NA is NaN."""
         return self._bulk.read_arrays(id, span)
+
+    def migrate(self, id_or_ids: Ref | str | Iterable[Ref | str]) -> int:
+        """Move the sorted-set history of one point (or of each of several) into
+        RedisTimeSeries, atomically per point; the number of samples moved.  Points already
+        in TimeSeries, without history, or of kind Str or Coord are left alone.
+        HisConfigError when the server has no RedisTimeSeries module."""
+        many = id_or_ids if not isinstance(id_or_ids, (Ref, str)) else [id_or_ids]
+        return migrate(self, list(many))
+
+    def read_frame(self, ids: Iterable[Ref | str], span: Span | None = None) -> Any:
+        """The history of several Number or Bool points as one pandas DataFrame: a float64
+        column per point named by its id, a tz-aware index (the first point's tz).  Needs
+        the ``pandas`` extra."""
+        return read_frame(self, ids, span)
 
     def backend_of(self, id: Ref | str) -> str:
         """``"timeseries"`` or ``"zset"``: where point ``id``'s history is, or would go."""
