@@ -21,6 +21,7 @@ fails part-way has written the points before the failing one.
 
 from __future__ import annotations
 
+import select
 import socket
 from collections.abc import Mapping
 from datetime import datetime
@@ -47,7 +48,7 @@ __all__ = ["CHUNK", "BulkPath"]
 CHUNK = 10_000
 """Samples per TS.MADD / ZADD command."""
 
-_RECV = 1 << 20
+_RECV = 1 << 22
 
 
 class _Raw:
@@ -68,18 +69,25 @@ class _Raw:
             self.conn._sock.sendall(data)
 
     def reply(self) -> tuple[bytes, int, int, list[str]]:
-        """The next reply: ``(buffer, start, end, errors in it)``."""
+        """The next reply: ``(buffer, start, end, errors in it)``.
+
+        Everything the socket has ready is read before the buffer is scanned again, so a
+        large reply is scanned a few times, not once per received chunk."""
         while True:
             end, errors = wire.skip_reply(self._data, self._pos)
             if end >= 0:
                 start, self._pos = self._pos, end
                 return self._data, start, end, errors
+            pieces = [self._data[self._pos :]]
             with self._failures():
-                chunk = self.conn._sock.recv(_RECV)
-            if not chunk:
+                sock = self.conn._sock
+                pieces.append(sock.recv(_RECV))
+                while pieces[-1] and select.select([sock], [], [], 0)[0]:
+                    pieces.append(sock.recv(_RECV))
+            if not pieces[-1]:
                 self._broken = True
                 raise ConnectionError(f"Redis at {self._server} closed the connection")
-            self._data = self._data[self._pos :] + chunk
+            self._data = b"".join(pieces)
             self._pos = 0
 
     def _failures(self) -> Any:
