@@ -180,6 +180,29 @@ class RedisClient:
         self._require_timeseries()
         return [(int(t), float(v)) for t, v in self.redis.ts().range(key, start, end)]
 
+    def ts_revrange(
+        self, key: str, start: int | str, end: int | str, count: int | None = None
+    ) -> list[tuple[int, float]]:
+        """TS.REVRANGE ``start`` .. ``end``, newest first, at most ``count`` samples."""
+        self._require_timeseries()
+        reply = self.redis.ts().revrange(key, start, end, count=count)
+        return [(int(t), float(v)) for t, v in reply]
+
+    def ts_info(self, key: str) -> dict[str, Any]:
+        """TS.INFO as a dict: ``total_samples``, ``first_timestamp``, ``last_timestamp``,
+        ``memory_usage``, ``duplicate_policy`` ..."""
+        self._require_timeseries()
+        info = self.redis.ts().info(key)
+        return {
+            "total_samples": info.total_samples,
+            "first_timestamp": info.first_timestamp,
+            "last_timestamp": info.last_timestamp,
+            "memory_usage": info.memory_usage,
+            "duplicate_policy": as_text(info.duplicate_policy)
+            if info.duplicate_policy is not None
+            else None,
+        }
+
     def ts_del_range(self, key: str, start: int, end: int) -> int:
         """TS.DEL samples from ``start`` to ``end`` (epoch ms, inclusive); how many."""
         self._require_timeseries()

@@ -46,6 +46,7 @@ from .errors import (
     UnknownRecError,
 )
 from .filter import Filter
+from .his import History
 from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
@@ -255,6 +256,7 @@ class Folio:
         self._last_mod = datetime.now(UTC).replace(microsecond=0)
         self._last_check = 0.0
         self._follow_error: BaseException | None = None
+        self._his = History(self)  # before the load: views show history summaries
         if not self._store.ensure_schema(read_only=read_only):
             log.warning("hxredis: database %r does not exist yet; opened empty, read-only", name)
         with self._io_lock:
@@ -268,6 +270,7 @@ class Folio:
                 target=self._follow, name=f"hxredis-follow-{name}", daemon=True
             )
             self._follower.start()
+            self._his.start()
         _open_folios.add(self)
 
     # ------------------------------------------------------------------------------------------
@@ -330,6 +333,11 @@ class Folio:
         return self._read_only
 
     @property
+    def his(self) -> History:
+        """The history of this database's points (see :class:`hxredis.his.History`)."""
+        return self._his
+
+    @property
     def is_closed(self) -> bool:
         """True after :meth:`close`."""
         return self._closed
@@ -354,6 +362,7 @@ class Folio:
         self._stop.set()
         if self._follower is not None and self._follower is not threading.current_thread():
             self._follower.join(timeout=5)
+        self._his.close()
         self._client.close()
         if self._server is not None:
             _release_embedded(self._server)
@@ -853,6 +862,7 @@ class Folio:
         if rec is None:
             self._persistent.pop(rec_id, None)
             self._transient.pop(rec_id, None)
+            self._his.forget(rec_id)
             if old_view is not None:
                 self._index.remove(rec_id, old_view)
                 del self._views[rec_id]
@@ -863,7 +873,8 @@ class Folio:
     def _rebuild_view(self, rec_id: str, old_view: Rec | None) -> Rec:
         rec = self._persistent[rec_id]
         transient = self._transient.get(rec_id)
-        view = Rec({**rec, **transient}) if transient else rec
+        his = self._his.tags(rec_id, rec)
+        view = Rec({**rec, **(transient or {}), **his}) if transient or his else rec
         self._views[rec_id] = view
         if old_view is None:
             self._index.add(rec_id, view)
@@ -907,11 +918,15 @@ class Folio:
                 if rec_id in persistent:
                     self._transient[rec_id] = {k: self._normalize(v) for k, v in tags.items()}
                     self._rebuild_view(rec_id, views[rec_id])
+            for rec_id in self._his.point_ids():  # history summaries as they were
+                if rec_id in persistent:
+                    self._rebuild_view(rec_id, self._views[rec_id])
             if self._transient:
                 self._dis.changed(list(self._transient))
         self._last_check = time.monotonic()
         self._read_stream()
         self._collect_garbage()
+        self._his.load_summaries()
 
     def _reload(self, why: str) -> None:
         """Start over from Redis (``_io_lock`` held); keeps transient tags."""
@@ -935,7 +950,16 @@ class Folio:
         self._check_read()
         with self._io_lock:
             self._catch_up()
+        self._his.sync()  # it takes the cache lock to update point records
         return self
+
+    def _his_changed(self, ids: Sequence[str]) -> None:
+        """History summaries changed (hxredis.his): rebuild these records' views."""
+        with self._lock:
+            for rec_id in ids:
+                view = self._views.get(rec_id)
+                if view is not None:
+                    self._rebuild_view(rec_id, view)
 
     def _catch_up(self) -> None:
         """Apply every change stream entry so far, then check the cache against Redis."""

@@ -12,10 +12,15 @@ one hash tag, so a commit touches a single Redis Cluster slot::
     hx:{mydb}:his-gc        set: ids whose history keys still have to be deleted
     hx:{mydb}:cancel:<tok>  string, expiring: a commit whose lost reply was settled as not
                             applied (the commit script refuses to run if it arrives later)
+    hx:{mydb}:his-sums      hash: point id -> summary of its history (size, first, last)
+    hx:{mydb}:his-changes   stream: one entry per history write (id, summary)
+    hx:{mydb}:his-ver       counter: +1 per history write, orders the summaries
 
 Each point's history has its own hash tag, so histories spread across shards::
 
-    hx:his:{mydb:<id>}
+    hx:his:{mydb:<id>}      the series (RedisTimeSeries) or sorted set of the samples
+    hx:his:{mydb:<id>}:x    TimeSeries points only: the side set of values the module
+                            cannot hold (see hxredis.his.timeseries)
 """
 
 from __future__ import annotations
@@ -39,7 +44,19 @@ def check_name(what: str, name: str) -> str:
 class KeySchema:
     """Key names for database ``db`` under ``prefix``; both are validated."""
 
-    __slots__ = ("changes", "db", "his_gc", "meta", "mods", "prefix", "recs", "ver")
+    __slots__ = (
+        "changes",
+        "db",
+        "his_changes",
+        "his_gc",
+        "his_sums",
+        "his_ver",
+        "meta",
+        "mods",
+        "prefix",
+        "recs",
+        "ver",
+    )
 
     def __init__(self, prefix: str, db: str) -> None:
         self.prefix = check_name("key prefix", prefix)
@@ -51,6 +68,9 @@ class KeySchema:
         self.ver = f"{base}:ver"
         self.changes = f"{base}:changes"
         self.his_gc = f"{base}:his-gc"
+        self.his_sums = f"{base}:his-sums"
+        self.his_changes = f"{base}:his-changes"
+        self.his_ver = f"{base}:his-ver"
 
     def tag(self, name: str) -> str:
         """The index set of tag ``name`` (a valid tag name, checked by the caller)."""
@@ -63,6 +83,10 @@ class KeySchema:
     def his(self, rec_id: str) -> str:
         """The history key of record ``rec_id`` (a valid Ref id)."""
         return f"{self.prefix}:his:{{{self.db}:{rec_id}}}"
+
+    def his_side(self, rec_id: str) -> str:
+        """The side set of a TimeSeries history (values the module cannot hold)."""
+        return f"{self.prefix}:his:{{{self.db}:{rec_id}}}:x"
 
     @property
     def tag_pattern(self) -> str:

@@ -164,6 +164,9 @@ class RedisStore:
             keys.ver: "string",
             keys.changes: "stream",
             keys.his_gc: "set",
+            keys.his_sums: "hash",
+            keys.his_changes: "stream",
+            keys.his_ver: "string",
         }
         pipe = self.client.pipeline(transaction=False)
         for key in expected:
@@ -379,13 +382,16 @@ class RedisStore:
         return entries
 
     def collect_history_garbage(self) -> int:
-        """Delete the history keys of removed records; the number of records cleaned."""
+        """Delete the history keys and summaries of removed records; the number of records
+        cleaned.  History writes check the record in the same script that writes, so none
+        lands after this for a removed record (no orphan keys)."""
         with redis_failures(self.server):
             ids = [as_text(i) for i in self.client.smembers(self.keys.his_gc)]
             if ids:  # one round trip; history keys live in other slots, so not one command
                 pipe = self.client.pipeline(transaction=False)
                 for rec_id in ids:
-                    pipe.delete(self.keys.his(rec_id))
+                    pipe.delete(self.keys.his(rec_id), self.keys.his_side(rec_id))
+                pipe.hdel(self.keys.his_sums, *ids)
                 pipe.srem(self.keys.his_gc, *ids)
                 pipe.execute()
         return len(ids)
