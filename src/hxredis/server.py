@@ -342,7 +342,7 @@ def _launch(
         args.insert(1, str(conf))
     users = open_private(data_dir / USERS_FILE)  # held while we use the server
     fcntl.flock(users, fcntl.LOCK_SH)
-    watchdog_args = [sys.executable, str(_WATCHDOG), users.name]
+    watchdog_args = [sys.executable, "-I", str(_WATCHDOG), users.name]  # -I: stdlib only
     watchdog_args += ["--pass-fd", str(dir_lock.fileno()), "--log", str(log_file)]
     watchdog_args += ["--state", str(data_dir / STATE_FILE)]
     if keep:
