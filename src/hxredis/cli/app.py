@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -19,6 +20,7 @@ from ..errors import ParseError
 from ..filter import Filter
 from ..folio import Folio
 from ..folio import open as open_folio
+from ..redis_errors import redis_failures
 
 __all__ = ["Context", "FilterType", "cli", "open_path", "progress"]
 
@@ -39,9 +41,21 @@ class Context:
         """``--uri``, else ``HXREDIS_URI``, else None (the embedded server)."""
         return self.uri or os.environ.get("HXREDIS_URI") or None
 
+    @property
+    def where(self) -> str:
+        """The chosen server for messages: ``host:port/db`` (never a password)."""
+        uri = self.effective_uri
+        if uri is None:
+            return f"the embedded server of {self.data_dir}"
+        parts = urlsplit(uri)
+        if parts.scheme == "unix":
+            return f"unix:{parts.path}"
+        return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
+
     def open(self, **kwargs: Any) -> Folio:
-        """The Folio of ``--name`` on the chosen server."""
-        return open_folio(self.effective_uri, name=self.name, data_dir=self.data_dir, **kwargs)
+        """The Folio of ``--name`` on the chosen server; Redis failures as hxredis errors."""
+        with redis_failures(self.where):
+            return open_folio(self.effective_uri, name=self.name, data_dir=self.data_dir, **kwargs)
 
 
 class FilterType(click.ParamType):
