@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import cmp_to_key, reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import redis
 
@@ -290,6 +290,10 @@ class Folio:
     # reads
     # ------------------------------------------------------------------------------------------
 
+    @overload
+    def read_by_id(self, id: Ref | str, checked: Literal[True] = True) -> Rec: ...
+    @overload
+    def read_by_id(self, id: Ref | str, checked: bool) -> Rec | None: ...
     def read_by_id(self, id: Ref | str, checked: bool = True) -> Rec | None:
         """The live record with this id.  A missing or trashed record raises
         :class:`UnknownRecError` when ``checked``, else gives None."""
