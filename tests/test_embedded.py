@@ -266,3 +266,45 @@ def test_kept_server_outlives_its_starter_until_shutdown(tmp_path: Path) -> None
     assert again.shutdown()
     assert _wait_gone(state.pid)
     assert read_state(data) is None
+
+
+def test_without_a_server_the_error_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import hxredis.embedded as embedded
+    import hxredis.provision as provision
+
+    def no_stack(cache: Path | None = None) -> None:
+        raise provision.ServerUnavailableError("Redis Stack is not installed")
+
+    sources = tmp_path / "sources.list"
+    sources.write_text("deb http://127.0.0.1:9/debian bookworm main\n")  # nothing listens
+    monkeypatch.setattr(embedded, "find_stack", no_stack)
+    monkeypatch.setattr(provision, "APT_SOURCE_FILES", (str(sources),))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # apt, but no redis-server
+    if provision.shutil.which("redis-server"):
+        pytest.skip("redis-server is on the system PATH")
+    with pytest.raises(hx.FolioError) as info:
+        hx.open(data_dir=tmp_path / "d")
+    message = str(info.value)
+    assert "HXREDIS_URI" in message and "redis-server on PATH" in message
+    assert "hxredis[embedded]" in message
+    assert "fetching" in caplog.text and "127.0.0.1:9" in caplog.text
+
+
+def test_plain_fallback_says_once_that_history_uses_sorted_sets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import hxredis.embedded as embedded
+    import hxredis.provision as provision
+
+    def no_stack(cache: Path | None = None) -> None:
+        raise provision.ServerUnavailableError("Redis Stack is not installed")
+
+    monkeypatch.setattr(embedded, "find_stack", no_stack)
+    monkeypatch.setattr(embedded, "_told_sorted_sets", False)
+    for name in ("a", "b"):
+        with hx.open(data_dir=tmp_path / name) as db:
+            assert not db.has_timeseries
+    assert caplog.text.count("history will use sorted sets") == 1

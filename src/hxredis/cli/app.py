@@ -24,7 +24,7 @@ from ..redis_errors import redis_failures
 
 __all__ = ["Context", "FilterType", "cli", "open_path", "progress"]
 
-PROGRESS_MIN = 5000  # records or samples before a progress bar is worth showing
+PROGRESS_MIN = 5000  # records, samples or characters before a progress bar is worth showing
 
 
 @dataclass
@@ -111,7 +111,7 @@ def open_path(path: str, mode: str) -> Iterator[IO[Any]]:
 @contextmanager
 def progress(total: int, label: str) -> Iterator[Any]:
     """A progress bar on stderr for long runs on a terminal; yields ``update(n)``."""
-    if total < PROGRESS_MIN or not sys.stderr.isatty():
+    if total < PROGRESS_MIN or not sys.stderr.isatty():  # nothing to see, or nobody to see it
         yield lambda n: None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:

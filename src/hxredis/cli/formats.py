@@ -41,16 +41,19 @@ def format_of(path: str, given: str | None, allowed: Sequence[str]) -> str:
     return fmt
 
 
-def read_records(stream: TextIO, fmt: str) -> Iterator[dict[str, Any]]:
+def read_records(stream: TextIO, fmt: str, progress: Any = None) -> Iterator[dict[str, Any]]:
     """The records of a Trio, Zinc grid or Haystack JSON grid (or list of dicts) text.
 
-    Trio is read one record at a time; Zinc and JSON documents are read whole.  Raises
+    Trio is read one record at a time; Zinc and JSON documents are read whole.
+    ``progress(n)`` is called with the number of characters read.  Raises
     :class:`ParseError` for malformed text.
     """
+    tick = progress or (lambda n: None)
     if fmt == "trio":
-        yield from _read_trio(stream)
+        yield from _read_trio(_counted(stream, tick))
         return
     text = stream.read()
+    tick(len(text))
     val = zinc.loads(text) if fmt == "zinc" else hxjson.loads(text)
     if isinstance(val, Grid):
         yield from (dict(row) for row in val.rows)
@@ -62,7 +65,13 @@ def read_records(stream: TextIO, fmt: str) -> Iterator[dict[str, Any]]:
         raise ParseError(f"expected a grid of records, not {type(val).__name__}")
 
 
-def _read_trio(stream: TextIO) -> Iterator[dict[str, Any]]:
+def _counted(lines: Iterable[str], tick: Any) -> Iterator[str]:
+    for line in lines:
+        tick(len(line))
+        yield line
+
+
+def _read_trio(stream: Iterable[str]) -> Iterator[dict[str, Any]]:
     chunk: list[str] = []
     first_line = 1
     for lineno, line in enumerate(stream, 1):

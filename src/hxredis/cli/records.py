@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -143,8 +144,9 @@ def import_(ctx: Context, files: tuple[str, ...], fmt: str | None) -> int:
     report = ImportReport()
     with ctx.open() as db:
         for path, file_fmt in zip(files, formats, strict=True):
-            with open_path(path, "r") as stream:
-                import_records(db, read_records(stream, file_fmt), report)
+            size = 0 if path == "-" else os.path.getsize(path)  # characters, near enough
+            with open_path(path, "r") as stream, progress(size, f"importing {path}") as tick:
+                import_records(db, read_records(stream, file_fmt, tick), report)
     click.echo(f"imported: {report}")
     for reason in report.reasons[:SHOWN_REFUSALS]:
         click.echo(f"refused {reason}", err=True)
