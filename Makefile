@@ -21,6 +21,7 @@ $(PY):
 
 # Editable install with the dev extra; reinstalled when the build inputs change.
 $(INSTALLED): $(PY) pyproject.toml setup.py
+	$(PY) -m pip install --quiet 'setuptools>=77' 'Cython>=3.0' 'numpy>=2.0'  # for `make build`
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 

@@ -45,19 +45,21 @@ def _wait_gone(pid: int, timeout: float = 30) -> bool:
 
 
 def _redis_pids_on(data_dir: Path) -> list[int]:
-    """Live redis-server processes holding ``data_dir``'s lock file open."""
+    """Live redis-server processes holding ``data_dir``'s lock file open, not counting the
+    children a server forks to save."""
     lock = str(data_dir / "hxredis.lock")
-    pids = []
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         try:
-            if not entry.name.isdigit() or b"redis-server" not in (entry / "cmdline").read_bytes():
+            if not entry.name.isdigit() or not (entry / "comm").read_text().startswith("redis-"):
                 continue
             fds = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
-        except OSError:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
         if lock in fds and pid_alive(int(entry.name)):
-            pids.append(int(entry.name))
-    return pids
+            parents[int(entry.name)] = ppid
+    return [pid for pid, ppid in parents.items() if ppid not in parents]
 
 
 def test_server_started_in_a_thread_outlives_the_thread(tmp_path: Path) -> None:

@@ -153,7 +153,8 @@ def _start(data_dir: Path, keep: bool) -> RedisServer:
             binary = find_plain(cache)
         except ServerUnavailableError as plain_exc:
             raise ServerUnavailableError(
-                f"no Redis server for the embedded database: {plain_exc}; {WHAT_TO_DO}"
+                f"no Redis server for the embedded database (Redis Stack: {exc}; plain Redis: "
+                f"{plain_exc}); {WHAT_TO_DO}"
             ) from plain_exc
         if not _told_sorted_sets:
             _told_sorted_sets = True
