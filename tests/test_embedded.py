@@ -311,3 +311,16 @@ def test_plain_fallback_says_once_that_history_uses_sorted_sets(
         with hx.open(data_dir=tmp_path / name) as db:
             assert not db.has_timeseries
     assert caplog.text.count("history will use sorted sets") == 1
+
+
+def test_a_server_refusing_the_recorded_password_is_a_clear_error(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    with hx.open(data_dir=data):
+        state_file = data / "hxredis.json"
+        state = json.loads(state_file.read_text())
+        state_file.write_text(json.dumps({**state, "password": "wrong"}))
+        child = _run("import sys, hxredis as hx\nhx.open(data_dir=sys.argv[1])\n", str(data))
+        _, err = child.communicate(timeout=60)
+        assert child.returncode != 0
+        assert "refuses the password" in err
+        state_file.write_text(json.dumps(state))

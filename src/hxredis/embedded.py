@@ -135,6 +135,11 @@ def _attach(data_dir: Path, users: IO[bytes]) -> RedisServer | None:
             try:
                 describe(server, client)
                 return server
+            except redis.exceptions.AuthenticationError as exc:
+                raise ServerUnavailableError(
+                    f"the embedded server of {data_dir} (pid {state.pid}) refuses the password "
+                    f"in {data_dir / STATE_FILE}; stop it with `hxredis server stop`"
+                ) from exc
             except (redis.exceptions.BusyLoadingError, redis.exceptions.ConnectionError):
                 if not server.running or time.monotonic() > deadline:
                     return None  # gone while we looked: start a new one

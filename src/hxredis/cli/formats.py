@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json as _json
+import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -125,7 +126,7 @@ def write_records(
             writer.writerow([_text(rec.get(n)) for n in names])
             tick(1)
     elif fmt == "table":
-        _table(out, recs)
+        _table(out, recs, shutil.get_terminal_size().columns)
     else:
         raise ValueError(f"unknown format {fmt!r}")
 
@@ -157,7 +158,7 @@ def _text(val: Any) -> str:
     return zinc.dumps(val)
 
 
-def _table(out: TextIO, recs: Sequence[Mapping[str, Any]], width: int = 120) -> None:
+def _table(out: TextIO, recs: Sequence[Mapping[str, Any]], width: int) -> None:
     """An aligned table: id, dis and the commonest other tags that fit in ``width``."""
     counts: dict[str, int] = {}
     for rec in recs:
