@@ -202,6 +202,9 @@ def test_help_version_and_usage_errors() -> None:
     top = run("--help").stdout
     assert "his" not in top.split("Commands:")[1].split()  # not advertised before it exists
     assert run("--version").stdout.strip() == f"hxredis {hx.__version__}"
+    for bare in ([], ["server"]):  # no command: the help
+        result = run(*bare)
+        assert result.returncode == 0 and "Commands:" in result.stdout
     for bad in (["--bogus"], ["count"], ["nosuchcommand"], ["read", "site", "--format", "xml"]):
         result = run(*bad)
         assert result.returncode == 2, bad

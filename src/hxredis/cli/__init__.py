@@ -41,7 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         if debug:
             raise
-        click.echo(f"hxredis: error: {_one_line(exc.format_message())}", err=True)
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see: {exc.ctx.command_path} --help)"
+        click.echo(f"hxredis: error: {_one_line(exc.format_message())}{hint}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("hxredis: interrupted", err=True)

@@ -72,7 +72,10 @@ class FilterType(click.ParamType):
             self.fail(f"malformed filter {value!r}: {exc}", param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    invoke_without_command=True,
+)
 @click.version_option(__version__, "--version", prog_name="hxredis", message="%(prog)s %(version)s")
 @click.option(
     "--uri",
@@ -96,6 +99,8 @@ def cli(ctx: click.Context, uri: str | None, name: str, data_dir: Path | None, d
     (started on first use, shared by every process using that directory).
     """
     ctx.obj = Context(uri, name, data_dir or default_data_dir(), debug)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @contextmanager

@@ -15,9 +15,12 @@ from .app import Context
 __all__ = ["check", "provision", "server"]
 
 
-@click.group()
-def server() -> None:
+@click.group(invoke_without_command=True)
+@click.pass_context
+def server(ctx: click.Context) -> None:
     """The embedded Redis server of --data-dir."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @server.command()
