@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 INSTALLED := $(VENV)/.hxredis-installed
 FASTCORE := $(wildcard src/_fastcore/*.pyx)
 
@@ -20,6 +21,7 @@ $(PY):
 
 # Editable install with the dev extra; reinstalled when the build inputs change.
 $(INSTALLED): $(PY) pyproject.toml setup.py
+	$(PY) -m pip install --quiet 'setuptools>=77' 'Cython>=3.0' 'numpy>=2.0'  # for `make build`
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -34,7 +36,7 @@ test: build provision
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: build provision
-	$(PY) -m hxredis.cli demo
+	$(PY) -m hxredis demo $(DEMO_ARGS)
 
 bench: build provision
 	$(PY) -m pytest bench --benchmark-only --benchmark-disable-gc --benchmark-columns=min,median,mean,ops,rounds $(PYTEST_ARGS)

@@ -58,7 +58,7 @@ def test_password_required_and_hidden(tmp_path) -> None:
             redis.Redis(host=server.host, port=server.port).ping()
         assert secret not in repr(server)
         assert secret not in server.url
-        with open(f"/proc/{server.process.pid}/cmdline", "rb") as cmdline:
+        with open(f"/proc/{server.pid}/cmdline", "rb") as cmdline:
             assert secret.encode() not in cmdline.read()
     assert tmp_path.exists()  # a caller's directory is kept
 
@@ -107,7 +107,7 @@ def test_no_server_outlives_its_process(how: str) -> None:
         import os, signal, sys
         from hxredis.server import start_server
         srv = start_server(timeseries=False)
-        print(srv.process.pid, flush=True)
+        print(srv.pid, flush=True)
         if {how!r} == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
         if {how!r} == "exception":

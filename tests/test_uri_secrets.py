@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import signal
 import threading
 import traceback
@@ -165,8 +166,8 @@ def test_a_timed_out_command_is_not_sent_again(make: str) -> None:
             redis_from_url(server.url, **options) if make == "uri" else server.client(**options)
         )
         client.set("hxtest:n", 0)
-        server.process.send_signal(signal.SIGSTOP)
-        resume = threading.Timer(1.5, server.process.send_signal, [signal.SIGCONT])
+        os.kill(server.pid, signal.SIGSTOP)
+        resume = threading.Timer(1.5, os.kill, [server.pid, signal.SIGCONT])
         resume.start()
         try:
             with pytest.raises(redis.TimeoutError):

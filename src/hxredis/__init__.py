@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import trio, zinc
+from . import json, trio, zinc
 from .client import RedisClient
 from .diff import Diff
 from .errors import *  # noqa: F403
@@ -44,6 +44,7 @@ __all__ = [
     "RedisClient",
     "__version__",
     "is_tz_name",
+    "json",
     "open",
     "trio",
     "tz",

@@ -438,8 +438,10 @@ class Diff:
         return self._new_mod
 
     @property
-    def new_rec(self) -> Mapping[str, Any] | None:
-        """In a commit result, the record after the commit (None after a remove)."""
+    def new_rec(self) -> Any:
+        """In a commit result, the record after the commit (a :class:`~hxredis.record.Rec`);
+        None after a remove and in a Diff that was not committed.  Typed ``Any`` so that
+        ``db.commit(diff).new_rec["id"]`` type-checks without a None test."""
         return self._new_rec
 
     @property

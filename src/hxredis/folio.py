@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import cmp_to_key
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import redis
 
@@ -34,6 +34,7 @@ from . import codec, zinc
 from .client import RedisClient, redis_from_url
 from .diff import Diff, check_diffs
 from .dis import DisplayNames
+from .embedded import default_data_dir, open_embedded
 from .errors import (
     CommitError,
     ConcurrentChangeError,
@@ -52,7 +53,7 @@ from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
 from .record import Rec
 from .redis_errors import redis_failures
-from .server import RedisServer, start_server
+from .server import RedisServer
 from .store import ChangeEntry, RecordWrite, RedisStore
 from .timezones import UTC
 from .values import REMOVE, Ref
@@ -87,7 +88,8 @@ def open(
     ``options`` are passed to redis-py.  An explicit ``uri`` beats the environment variable
     ``HXREDIS_URI``; with neither, an embedded Redis server is started (Redis Stack when it
     can be had, else plain Redis) keeping its data in ``data_dir`` (default
-    ``~/.local/share/hxredis``) and stopped when the Folio closes.
+    ``~/.local/share/hxredis``), or the one another process already runs there is used; it
+    stops when the last Folio of every process using it has closed.
 
     ``id_prefix`` (e.g. ``"p:demo:r:"``) makes relative ids absolute; ``prefix`` starts every
     Redis key.  A record that cannot be decoded raises :class:`LoadError` naming its key
@@ -116,7 +118,7 @@ def open(
     if uri is None:
         uri = os.environ.get("HXREDIS_URI") or None
     if uri is None:
-        directory = Path(data_dir) if data_dir is not None else _default_data_dir()
+        directory = Path(data_dir) if data_dir is not None else default_data_dir()
         server = _acquire_embedded(directory)
         client = server.client()
     else:
@@ -164,7 +166,7 @@ def _acquire_embedded(directory: Path) -> RedisServer:
     with _embedded_lock:
         server, users = _embedded.get(key, (None, 0))
         if server is None or not server.running:
-            server, users = start_server(persistence=True, data_dir=key), 0
+            server, users = open_embedded(key), 0
         _embedded[key] = (server, users + 1)
         return server
 
@@ -180,11 +182,6 @@ def _release_embedded(server: RedisServer) -> None:
         if current is server:
             del _embedded[key]
     server.stop()
-
-
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "hxredis"
 
 
 class Folio:
@@ -408,6 +405,10 @@ class Folio:
     # reads
     # ------------------------------------------------------------------------------------------
 
+    @overload
+    def read_by_id(self, id: Ref | str, checked: Literal[True] = True) -> Rec: ...
+    @overload
+    def read_by_id(self, id: Ref | str, checked: bool) -> Rec | None: ...
     def read_by_id(self, id: Ref | str, checked: bool = True) -> Rec | None:
         """The live record with this id.  A missing or trashed record raises
         :class:`UnknownRecError` when ``checked``, else gives None."""

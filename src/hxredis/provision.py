@@ -18,6 +18,7 @@ touched.  Everything provisioned lives under :func:`default_cache_dir`.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import platform
 import re
@@ -28,6 +29,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import FolioError
 
 __all__ = [
     "Binary",
@@ -37,11 +41,13 @@ __all__ = [
     "find_stack",
 ]
 
+log = logging.getLogger("hxredis")
+
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 APT_SOURCE_FILES = ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list")
 
 
-class ServerUnavailableError(RuntimeError):
+class ServerUnavailableError(FolioError, RuntimeError):
     """A Redis server binary could not be found or provisioned; the message says how to get one."""
 
 
@@ -230,9 +236,20 @@ def _apt_fetch_and_unpack(
         f"-o=Dir::State::Status={state / 'status'}",
         "-o=APT::Sandbox::User=root",
         "-o=Debug::NoLocking=1",
+        "-o=Acquire::Retries=0",  # fail fast when offline
+        "-o=Acquire::http::Timeout=10",
+        "-o=Acquire::https::Timeout=10",
         "-qq",
     ]
     (state / "status").touch()
+    hosts = sorted({urlsplit(uri).netloc or uri for uri, _ in sources})
+    log.warning(
+        "hxredis: first use: fetching the Debian package index and %s (about 20 MB) from %s, "
+        "as configured for this machine's apt, into %s",
+        ", ".join(packages),
+        ", ".join(hosts),
+        root,
+    )
     _run(["apt-get", *opts, "update"], f"apt-get update for {', '.join(packages)}")
     with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
         _run(

@@ -5,21 +5,23 @@ and the embedded default of :func:`hxredis.open`.
 ...     client = srv.client()
 ...     client.ping()
 
-A server is started with a private data directory, waits until it answers PING and is
-stopped by :meth:`RedisServer.stop`, by leaving the ``with`` block, at interpreter exit,
-or (on Linux) by the kernel when the process that started it dies, so no server outlives
-its owner, not on a failed test and not on Ctrl-C.  Binaries come from
-:mod:`hxredis.provision`.
+A server is started with a private data directory (mode 0700, files created with umask 077),
+waits until it answers PING and is stopped by :meth:`RedisServer.stop`, by leaving the
+``with`` block, or when the process that started it ends in any way (exit, exception,
+SIGTERM, SIGKILL), whichever thread started it.  A small watchdog process (see
+``_watchdog.py``) owns the server: it stops it (SIGTERM, never SIGKILL) once no process
+holds the data directory's users lock any more.  The server itself holds the data
+directory's lock for as long as it runs, so two servers never share a directory, not even
+while a server finishes its last save.  Binaries come from :mod:`hxredis.provision`.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
-import ctypes
+import contextlib
 import fcntl
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -39,38 +41,50 @@ from .provision import Binary, ServerUnavailableError, default_cache_dir, find_p
 
 __all__ = ["RedisServer", "ServerUnavailableError", "start_server"]
 
+LOCK_FILE = "hxredis.lock"  # held by the running server process
+USERS_FILE = "hxredis.users"  # shared-locked by every process using the server
+LOG_FILE = "redis.log"
+CONF_FILE = "redis.conf"
+STATE_FILE = "hxredis.json"  # the embedded server's address, written by hxredis.embedded
+LOG_ROTATE_BYTES = 4 * 1024 * 1024
+_WATCHDOG = Path(__file__).with_name("_watchdog.py")
+
 _live: set[RedisServer] = set()
 _live_lock = threading.Lock()
 
 
 class RedisServer:
-    """A running ``redis-server`` process owned by this Python process.
+    """A running ``redis-server`` this process uses.
 
-    Attributes: ``host``, ``port``, ``data_dir``, ``binary``, ``version`` (``"7.4.1"``),
-    ``modules`` (module name to version, e.g. ``{"timeseries": 11202}``).  The password,
-    when one was set, is never part of ``repr`` or of :attr:`url`.
+    Attributes: ``host``, ``port``, ``pid`` (of redis-server), ``data_dir``, ``binary`` (None
+    when another process started it), ``version`` (``"7.4.1"``), ``modules`` (module name to
+    version, e.g. ``{"timeseries": 11202}``).  The password, when one was set, is never part of
+    ``repr`` or of :attr:`url`.
     """
 
     def __init__(
         self,
-        process: subprocess.Popen[bytes],
-        binary: Binary,
+        *,
         port: int,
+        pid: int,
         data_dir: Path,
-        owns_data_dir: bool,
         password: str | None,
-        dir_lock: IO[str] | None = None,
+        users: IO[bytes] | None,
+        binary: Binary | None = None,
+        watchdog: subprocess.Popen[bytes] | None = None,
+        watchdog_pid: int | None = None,
     ) -> None:
-        self.process = process
-        self._dir_lock = dir_lock
-        self.binary = binary
         self.host = "127.0.0.1"
         self.port = port
+        self.pid = pid
         self.data_dir = data_dir
-        self._owns_data_dir = owns_data_dir
-        self._password = password
+        self.binary = binary
         self.version = ""
         self.modules: dict[str, int] = {}
+        self._password = password
+        self._users = users
+        self._watchdog = watchdog
+        self.watchdog_pid = watchdog.pid if watchdog is not None else watchdog_pid
 
     @property
     def url(self) -> str:
@@ -85,7 +99,7 @@ class RedisServer:
     @property
     def running(self) -> bool:
         """True until the server process has exited."""
-        return self.process.poll() is None
+        return pid_alive(self.pid)
 
     def client(self, **kwargs: Any) -> redis.Redis:
         """A redis-py client for this server (password included); kwargs go to redis.Redis,
@@ -94,25 +108,34 @@ class RedisServer:
         kwargs.setdefault("password", self._password)
         return redis.Redis(host=self.host, port=self.port, **client_options(kwargs))
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after ``timeout``); idempotent.
-
-        A data directory the launcher created is deleted; one the caller gave is kept.
-        """
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop using the server; idempotent.  When no other process uses it, it is stopped
+        (SIGTERM; a server still saving is given the time it needs, up to ``timeout``) and a
+        data directory the launcher created is deleted; one the caller gave is kept."""
         with _live_lock:
             _live.discard(self)
-        if self._dir_lock is not None:
-            self._dir_lock.close()  # releases the data directory for the next server
-            self._dir_lock = None
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+            users, self._users = self._users, None
+        if users is None:
+            return
+        path = users.name
+        users.close()
+        stopped = _wait_stopped_unless_used(self, Path(path), timeout)
+        if self._watchdog is not None and stopped:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(timeout)  # its clean-up follows the server's exit at once
+
+    def shutdown(self, timeout: float = 60.0) -> bool:
+        """Stop the server even while other processes use it (``hxredis server stop``):
+        SIGTERM to its watchdog, then wait up to ``timeout`` for it to exit.  True when
+        it has stopped."""
+        if self.watchdog_pid is not None and pid_alive(self.watchdog_pid):
+            os.kill(self.watchdog_pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stopped = not self.running
+        self.stop(timeout if stopped else 0.0)
+        return stopped
 
     def __enter__(self) -> RedisServer:
         return self
@@ -126,6 +149,48 @@ class RedisServer:
         return f"<RedisServer {self.url} redis {self.version} ({mods}) {state}>"
 
 
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc: trust kill(0)
+
+
+def _wait_stopped_unless_used(server: RedisServer, users_path: Path, timeout: float) -> bool:
+    """After releasing our use: wait until the server is gone (True), unless another process
+    still uses it (then it keeps running and we return False at once), or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    try:
+        probe = open(users_path, "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return True  # the directory is gone: so is the server
+    with probe:
+        while server.running and time.monotonic() < deadline:
+            if _try_lock(probe, fcntl.LOCK_EX):  # nobody: the watchdog takes it next poll
+                fcntl.flock(probe, fcntl.LOCK_UN)
+            elif _try_lock(probe, fcntl.LOCK_SH):  # other users, no watchdog stopping it
+                fcntl.flock(probe, fcntl.LOCK_UN)
+                return False
+            time.sleep(0.02)
+    return not server.running
+
+
+def _try_lock(f: IO[Any], how: int) -> bool:
+    try:
+        fcntl.flock(f, how | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 def start_server(
     *,
     timeseries: bool | None = None,
@@ -137,15 +202,21 @@ def start_server(
     binary: Binary | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     startup_timeout: float = 20.0,
+    keep: bool = False,
+    lock_wait: float = 0.0,
 ) -> RedisServer:
     """Start a Redis server on a free loopback port and wait until it answers PING.
 
-    ``timeseries``: True for Redis Stack with RedisTimeSeries, False for plain Redis, None
-    for Redis Stack when it can be had and plain Redis otherwise.  ``persistence`` turns on
-    the append-only file and snapshots in ``data_dir`` (default: a private temporary
-    directory, deleted on stop).  ``extra_args`` are appended to the server's command line.
-    ``binary`` overrides the provisioned binaries.  Raises :class:`ServerUnavailableError`
-    when no suitable binary can be found or provisioned, or the server does not start.
+        ``timeseries``: True for Redis Stack with RedisTimeSeries, False for plain Redis, None
+        for Redis Stack when it can be had and plain Redis otherwise.  ``persistence`` turns on
+        the append-only file and snapshots in ``data_dir`` (default: a private temporary
+        directory, deleted when the server stops).  ``extra_args`` are appended to the server's
+        command line.  ``binary`` overrides the provisioned binaries.  ``keep`` leaves the server
+        running after this process ends, until :meth:`RedisServer.shutdown`.  ``lock_wait`` is how
+    long to wait for a previous server of ``data_dir`` to finish shutting down.
+
+        Raises :class:`ServerUnavailableError` when no suitable binary can be found or
+        provisioned, the data directory is in use by another server, or the server does not start.
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if binary is None:
@@ -153,26 +224,48 @@ def start_server(
     elif timeseries and binary.timeseries is None:
         raise ServerUnavailableError(f"{binary.server} has no RedisTimeSeries module to load")
     owns_dir = data_dir is None
-    directory = Path(tempfile.mkdtemp(prefix="hxredis-")) if owns_dir else Path(data_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    dir_lock = None if owns_dir else _lock_data_dir(directory)
     attempts = 1 if port is not None else 3
-    last_error: ServerUnavailableError | None = None
-    for _ in range(attempts):
-        chosen = port if port is not None else _free_port()
+    for attempt in range(attempts):
+        directory = Path(tempfile.mkdtemp(prefix="hxredis-")) if owns_dir else Path(data_dir)
         try:
-            return _launch(
-                binary, chosen, directory, owns_dir, persistence, password, extra_args,
-                startup_timeout, dir_lock,
-            )  # fmt: skip
-        except ServerUnavailableError as exc:  # another process may have taken the port
-            last_error = exc
-    if dir_lock is not None:
-        dir_lock.close()
-    if owns_dir:
-        shutil.rmtree(directory, ignore_errors=True)
-    assert last_error is not None
-    raise last_error
+            make_private_dir(directory)
+            dir_lock = lock_data_dir(directory, lock_wait)
+            with dir_lock:  # the server process holds its own copy of the lock
+                return _launch(
+                    binary, port if port is not None else _free_port(), directory, owns_dir,
+                    persistence, password, extra_args, startup_timeout, dir_lock, keep,
+                )  # fmt: skip
+        except ServerUnavailableError:  # another process may have taken the port
+            if owns_dir:
+                shutil.rmtree(directory, ignore_errors=True)
+            if attempt == attempts - 1:
+                raise
+        except BaseException:
+            if owns_dir:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
+    raise AssertionError("unreachable")
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create ``directory`` (and parents) and make it accessible to this user only."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+
+
+def open_private(path: Path) -> IO[bytes]:
+    """``path`` opened for appending, created if needed and made readable by this user only."""
+    f = open(path, "ab")  # noqa: SIM115 - the caller closes it
+    os.fchmod(f.fileno(), 0o600)
+    return f
+
+
+def private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by this user only, also when it existed before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(fd, 0o600)
+        f.write(text)
 
 
 def _choose_binary(timeseries: bool | None, cache: Path) -> Binary:
@@ -186,18 +279,21 @@ def _choose_binary(timeseries: bool | None, cache: Path) -> Binary:
         return find_plain(cache)
 
 
-def _lock_data_dir(directory: Path) -> IO[str]:
-    """An exclusive lock on a data directory, held while its server runs: two servers on
-    one directory would corrupt each other's files."""
-    lock = open(directory / "hxredis.lock", "w")  # noqa: SIM115 - held until stop()
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        lock.close()
-        raise ServerUnavailableError(
-            f"data directory {directory} is in use by another Redis server started by hxredis; "
-            "connect to that server with its URI, or choose another data_dir"
-        ) from None
+def lock_data_dir(directory: Path, wait: float = 0.0) -> IO[bytes]:
+    """The exclusive lock on a data directory, handed to its server process: two servers on
+    one directory would corrupt each other's files.  Waits up to ``wait`` seconds for a
+    server that is shutting down, then raises :class:`ServerUnavailableError`."""
+    lock = open_private(directory / LOCK_FILE)
+    deadline = time.monotonic() + wait
+    while not _try_lock(lock, fcntl.LOCK_EX):
+        if time.monotonic() >= deadline:
+            lock.close()
+            raise ServerUnavailableError(
+                f"data directory {directory} is in use by another Redis server started by "
+                "hxredis; connect to that server (`hxredis server status` shows it), or "
+                "choose another data directory"
+            )
+        time.sleep(0.05)
     return lock
 
 
@@ -205,6 +301,15 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _rotate_log(log_file: Path) -> None:
+    """One log per data directory: the previous one is kept as ``.1`` once it grows large."""
+    try:
+        if log_file.stat().st_size > LOG_ROTATE_BYTES:
+            log_file.replace(log_file.with_name(log_file.name + ".1"))
+    except FileNotFoundError:
+        pass
 
 
 def _launch(
@@ -216,9 +321,11 @@ def _launch(
     password: str | None,
     extra_args: Sequence[str],
     startup_timeout: float,
-    dir_lock: IO[str] | None,
+    dir_lock: IO[bytes],
+    keep: bool,
 ) -> RedisServer:
-    log_file = data_dir / f"redis-{port}.log"
+    log_file = data_dir / LOG_FILE
+    _rotate_log(log_file)
     args = [str(binary.server), "--port", str(port), "--bind", "127.0.0.1"]
     args += ["--dir", str(data_dir), "--logfile", str(log_file), "--daemonize", "no"]
     args += ["--protected-mode", "yes"]
@@ -229,48 +336,71 @@ def _launch(
     if binary.timeseries is not None:
         args += ["--loadmodule", str(binary.timeseries)]
     args += list(extra_args)
-    # The password goes through stdin-free config: a config file readable only by us, so it
-    # never shows in the process list.
+    # The password goes in a config file only we can read, so it never shows in the
+    # process list.
     if password is not None:
-        conf = data_dir / f"redis-{port}.conf"
-        conf.touch(mode=0o600)
-        conf.write_text(f"requirepass {_quote_conf(password)}\n")
+        conf = data_dir / CONF_FILE
+        private_file(conf, f"requirepass {_quote_conf(password)}\n")
         args.insert(1, str(conf))
+    users = open_private(data_dir / USERS_FILE)  # held while we use the server
+    fcntl.flock(users, fcntl.LOCK_SH)
+    watchdog_args = [sys.executable, "-I", str(_WATCHDOG), users.name]  # -I: stdlib only
+    watchdog_args += ["--pass-fd", str(dir_lock.fileno()), "--log", str(log_file)]
+    watchdog_args += ["--state", str(data_dir / STATE_FILE)]
+    if keep:
+        watchdog_args.append("--keep")
+    if owns_dir:
+        watchdog_args += ["--remove-dir", str(data_dir)]
     try:
-        with open(log_file, "ab") as early_output:  # errors printed before the log file opens
-            process = subprocess.Popen(
-                args,
+        with open_private(log_file) as early_output:  # errors printed before the log file opens
+            watchdog = subprocess.Popen(
+                [*watchdog_args, "--", *args],
                 env=binary.env(),
                 stdin=subprocess.DEVNULL,
-                stdout=early_output,
+                stdout=subprocess.PIPE,
                 stderr=early_output,
-                preexec_fn=_die_with_parent if platform.system() == "Linux" else None,
+                pass_fds=(dir_lock.fileno(),),
+                start_new_session=True,  # a Ctrl-C in the terminal is not the server's
             )
     except OSError as exc:
-        raise ServerUnavailableError(f"cannot run {binary.server}: {exc}") from exc
-    server = RedisServer(process, binary, port, data_dir, owns_dir, password, dir_lock)
+        users.close()
+        raise ServerUnavailableError(f"cannot run the watchdog of {binary.server}: {exc}") from exc
+    assert watchdog.stdout is not None
+    first = watchdog.stdout.readline().decode(errors="replace").strip()
+    if not first.isdigit():
+        users.close()
+        watchdog.stdout.close()
+        watchdog.wait()
+        raise ServerUnavailableError(first.removeprefix("error ") or f"{binary.server} failed")
+    server = RedisServer(
+        port=port,
+        pid=int(first),
+        data_dir=data_dir,
+        password=password,
+        users=users,
+        binary=binary,
+        watchdog=watchdog,
+    )
     with _live_lock:
         _live.add(server)
     try:
-        _wait_ready(server, log_file, startup_timeout)
+        _wait_ready(server, watchdog.stdout, log_file, startup_timeout)
     except BaseException:
-        server._owns_data_dir = False  # the caller decides about the directory after retries
-        server._dir_lock = None  # and keeps the directory locked while retrying
-        server.stop()
+        server.shutdown()
         raise
+    finally:
+        watchdog.stdout.close()
     return server
 
 
-def _wait_ready(server: RedisServer, log_file: Path, timeout: float) -> None:
+def _wait_ready(server: RedisServer, news: IO[bytes], log_file: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     client = server.client(socket_connect_timeout=1, socket_timeout=5)
     try:
         while True:
             if not server.running:
-                raise ServerUnavailableError(
-                    f"redis-server on port {server.port} exited with code "
-                    f"{server.process.returncode}: {_tail(log_file)}"
-                )
+                how = news.read().decode(errors="replace").strip() or "exited"
+                raise ServerUnavailableError(f"redis-server on port {server.port} {how}")
             try:
                 client.ping()
                 break
@@ -284,12 +414,15 @@ def _wait_ready(server: RedisServer, log_file: Path, timeout: float) -> None:
                     f"{_tail(log_file)}"
                 )
             time.sleep(0.02)
-        server.version = str(client.info("server")["redis_version"])
-        server.modules = {
-            m["name"]: int(m.get("ver", 0)) for m in RedisClient(client).module_list()
-        }
+        describe(server, client)
     finally:
         client.close()
+
+
+def describe(server: RedisServer, client: redis.Redis) -> None:
+    """Fill in ``server.version`` and ``server.modules`` from the server itself."""
+    server.version = str(client.info("server")["redis_version"])
+    server.modules = {m["name"]: int(m.get("ver", 0)) for m in RedisClient(client).module_list()}
 
 
 def _tail(log_file: Path) -> str:
@@ -299,13 +432,6 @@ def _tail(log_file: Path) -> str:
 
 def _quote_conf(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM it when the parent dies."""
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 @atexit.register

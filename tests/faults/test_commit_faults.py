@@ -32,14 +32,14 @@ def private_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
     """A server of this test only, free to pause and reconfigure."""
     server = start_server(timeseries=request.param)
     yield server
-    _resume(server.process.pid)
+    _resume(server.pid)
     server.stop()
 
 
 def pause(server: RedisServer, seconds: float) -> threading.Timer:
     """SIGSTOP the server now and SIGCONT it after ``seconds``."""
-    os.kill(server.process.pid, signal.SIGSTOP)
-    timer = threading.Timer(seconds, _resume, (server.process.pid,))
+    os.kill(server.pid, signal.SIGSTOP)
+    timer = threading.Timer(seconds, _resume, (server.pid,))
     timer.start()
     return timer
 

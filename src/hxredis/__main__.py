@@ -1,0 +1,5 @@
+"""``python -m hxredis``: the ``hxredis`` command line."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,5 @@
+"""``python -m hxredis.cli``: the ``hxredis`` command line."""
+
+from . import run
+
+run()

@@ -1,0 +1,219 @@
+"""Haystack JSON, version 4: ``hx.json.dumps(val)`` and ``hx.json.loads(text)``.
+
+A JSON object is a Dict, an array a List, a string a Str, ``true``/``false`` a Bool and a plain
+number a unitless Number; every other kind is an object with ``_kind`` (``marker``, ``na``,
+``remove``, ``number``, ``ref``, ``uri``, ``symbol``, ``date``, ``time``, ``dateTime``,
+``coord``, ``xstr``, ``dict``, ``grid``).  The writer never writes a bare NaN or infinity
+(``{"_kind":"number","val":"NaN"}``), always writes a DateTime's ``tz`` and leaves null grid
+cells out.  The reader also accepts ``NaN``/``Infinity`` tokens, a DateTime without ``tz``
+(GMT) and a Dict with ``null`` values (absent tags).
+
+:func:`encode` and :func:`decode` convert between Haystack values and the plain Python
+objects of the standard :mod:`json` module, for writers that stream.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from datetime import time as Time
+from typing import Any
+
+from . import timezones, zinc
+from .errors import ParseError
+from .values import (
+    MARKER,
+    NA,
+    REMOVE,
+    Coord,
+    Grid,
+    Marker,
+    NAType,
+    Number,
+    Ref,
+    RemoveType,
+    Span,
+    Symbol,
+    Uri,
+    XStr,
+    is_tag_name,
+)
+
+__all__ = ["decode", "dumps", "encode", "loads"]
+
+_SPECIAL = {"NaN": math.nan, "INF": math.inf, "-INF": -math.inf}
+
+
+def dumps(val: Any) -> str:
+    """The Haystack JSON v4 text of a Haystack value (a Grid, Dict, List or scalar).
+
+    Raises TypeError for anything that is not a Haystack value.
+    """
+    return _json.dumps(encode(val), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str | bytes) -> Any:
+    """The Haystack value of a Haystack JSON v4 text.
+
+    Raises :class:`~hxredis.errors.ParseError` for text that is not JSON or not Haystack JSON.
+    """
+    try:
+        obj = _json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"Invalid JSON: {exc}") from None
+    return decode(obj)
+
+
+def _number(n: Number) -> Any:
+    val = n.val
+    if math.isnan(val) or math.isinf(val):
+        text = "NaN" if math.isnan(val) else ("INF" if val > 0 else "-INF")
+        out: dict[str, Any] = {"_kind": "number", "val": text}
+    elif n.unit is None:
+        return int(val) if val.is_integer() and abs(val) < 2**53 else val
+    else:
+        out = {"_kind": "number", "val": int(val) if val.is_integer() and abs(val) < 2**53 else val}
+    if n.unit is not None:
+        out["unit"] = n.unit
+    return out
+
+
+def encode(val: Any) -> Any:
+    """A Haystack value as plain JSON-able Python objects (dict, list, str, int, float, bool).
+
+    Raises TypeError for anything that is not a Haystack value.
+    """
+    if val is None:
+        return None
+    if isinstance(val, (bool, str)):
+        return val
+    if isinstance(val, Number):
+        return _number(val)
+    if isinstance(val, Marker):
+        return {"_kind": "marker"}
+    if isinstance(val, NAType):
+        return {"_kind": "na"}
+    if isinstance(val, RemoveType):
+        return {"_kind": "remove"}
+    if isinstance(val, Ref):
+        out = {"_kind": "ref", "val": val.id}
+        if val.dis is not None:
+            out["dis"] = val.dis
+        return out
+    if isinstance(val, Uri):
+        return {"_kind": "uri", "val": val.val}
+    if isinstance(val, Symbol):
+        return {"_kind": "symbol", "val": val.val}
+    if isinstance(val, datetime):
+        if val.tzinfo is None:
+            raise TypeError("naive datetime is not a Haystack value (DateTime needs a timezone)")
+        return {"_kind": "dateTime", "val": val.isoformat(), "tz": timezones.tz_name(val)}
+    if isinstance(val, date):
+        return {"_kind": "date", "val": val.isoformat()}
+    if isinstance(val, Time):
+        return {"_kind": "time", "val": val.isoformat()}
+    if isinstance(val, Coord):
+        return {"_kind": "coord", "lat": val.lat, "lng": val.lng}
+    if isinstance(val, XStr):
+        return {"_kind": "xstr", "type": val.type, "val": val.val}
+    if isinstance(val, Span):
+        return {"_kind": "xstr", "type": "Span", "val": zinc.dumps(val)[len('Span("') : -2]}
+    if isinstance(val, Grid):
+        return _grid(val)
+    if isinstance(val, Mapping):
+        return {k: encode(v) for k, v in val.items() if v is not None}
+    if isinstance(val, (list, tuple)):
+        return [encode(v) for v in val]
+    raise TypeError(f"not a Haystack value: {type(val).__name__}")
+
+
+def _grid(grid: Grid) -> dict[str, Any]:
+    meta = {"ver": "3.0", **{k: encode(v) for k, v in grid.meta.items() if k != "ver"}}
+    cols = []
+    for col in grid.cols:
+        c: dict[str, Any] = {"name": col.name}
+        if col.meta:
+            c["meta"] = encode(col.meta)
+        cols.append(c)
+    rows = [encode(row) for row in grid.rows]
+    return {"_kind": "grid", "meta": meta, "cols": cols, "rows": rows}
+
+
+def decode(obj: Any) -> Any:
+    """The Haystack value of plain JSON-decoded Python objects (see :func:`encode`).
+
+    Raises :class:`~hxredis.errors.ParseError` for objects that are not Haystack JSON.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float)):
+        return Number(float(obj))
+    if isinstance(obj, list):
+        return [decode(v) for v in obj]
+    if not isinstance(obj, dict):
+        raise ParseError(f"Not Haystack JSON: {obj!r}")
+    kind = obj.get("_kind", "dict")
+    try:
+        return _decode_kind(kind, obj)
+    except ParseError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ParseError(
+            f"Invalid Haystack JSON {kind}: {_json.dumps(obj)[:200]} ({exc})"
+        ) from None
+
+
+def _decode_kind(kind: Any, obj: dict[str, Any]) -> Any:
+    if kind == "dict":
+        return {k: decode(v) for k, v in obj.items() if k != "_kind" and v is not None}
+    if kind == "marker":
+        return MARKER
+    if kind == "na":
+        return NA
+    if kind == "remove":
+        return REMOVE
+    if kind == "number":
+        val = obj["val"]
+        num = _SPECIAL[val] if isinstance(val, str) else float(val)
+        return Number(num, obj.get("unit"))
+    if kind == "ref":
+        return Ref(obj["val"], obj.get("dis"))
+    if kind == "uri":
+        return Uri(obj["val"])
+    if kind == "symbol":
+        return Symbol(obj["val"])
+    if kind == "date":
+        return date.fromisoformat(obj["val"])
+    if kind == "time":
+        return Time.fromisoformat(obj["val"])
+    if kind == "dateTime":
+        parsed = datetime.fromisoformat(obj["val"].replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise ValueError("a dateTime needs an offset")
+        return parsed.astimezone(timezones.tz(obj.get("tz", "GMT")))
+    if kind == "coord":
+        return Coord(float(obj["lat"]), float(obj["lng"]))
+    if kind == "xstr":
+        if obj["type"] == "Span":
+            return zinc.loads(f"Span({zinc.dumps_str(obj['val'])})")
+        return XStr(obj["type"], obj["val"])
+    if kind == "grid":
+        return _decode_grid(obj)
+    raise ParseError(f"Unknown Haystack JSON _kind: {kind!r}")
+
+
+def _decode_grid(obj: dict[str, Any]) -> Grid:
+    meta = obj["meta"]
+    if not isinstance(meta, dict) or meta.get("ver") not in ("2.0", "3.0"):
+        raise ValueError('grid meta must hold "ver": "3.0"')
+    cols = []
+    for col in obj.get("cols", []):
+        name = col["name"]
+        if not is_tag_name(name):
+            raise ValueError(f"invalid column name {name!r}")
+        cols.append((name, decode({**col.get("meta", {}), "_kind": "dict"})))
+    rows = [decode({**row, "_kind": "dict"}) for row in obj.get("rows", [])]
+    grid_meta = decode({k: v for k, v in meta.items() if k != "ver"} | {"_kind": "dict"})
+    return Grid(grid_meta, cols, rows)
