@@ -788,7 +788,8 @@ class Folio:
             base = _mod_text(old["mod"]) if old is not None else ""
             old_tags = _indexed_tags(old)
             if diff.is_remove:
-                writes.append(RecordWrite("r", rec_id, base, "", "", (), tuple(old_tags)))
+                key = self._stored_id(rec_id)
+                writes.append(RecordWrite("r", key, base, "", "", (), tuple(old_tags)))
                 new_recs.append(None)
                 continue
             tags: dict[str, Any] = dict(old) if old is not None else {"id": None}
@@ -802,9 +803,10 @@ class Folio:
             rec = Rec(tags)
             new_tags = _indexed_tags(rec)
             op = "a" if diff.is_add else "u"
-            text = codec.encode_record(rec)
+            text = codec.encode_record(rec, self._id_prefix)
             added, removed = tuple(new_tags - old_tags), tuple(old_tags - new_tags)
-            writes.append(RecordWrite(op, rec_id, base, mod_text, text, added, removed))
+            key = self._stored_id(rec_id)
+            writes.append(RecordWrite(op, key, base, mod_text, text, added, removed))
             new_recs.append(rec)
         return writes, new_recs
 
@@ -883,6 +885,22 @@ class Folio:
             self._index.update(rec_id, old_view, view)
         return view
 
+    def _stored_id(self, rec_id: str) -> str:
+        """The id Redis keeps a record under (relative to the id prefix; see codec)."""
+        return codec.stored_id(rec_id, self._id_prefix)
+
+    def _absolute_id(self, stored: str) -> str:
+        return codec.absolute_id(stored, self._id_prefix)
+
+    def _absolute_ref_in(self, refs: dict[str, Ref]) -> Callable[[str], Ref]:
+        """Stored id -> the interned absolute Ref in ``refs``."""
+        prefix = self._id_prefix
+
+        def ref_of(stored: str) -> Ref:
+            return codec.intern(refs, codec.absolute_id(stored, prefix))
+
+        return ref_of
+
     def _bad_record(self, key: str, exc: ParseError) -> None:
         """LoadError for an undecodable stored record, or log it when skipping."""
         if not self._skip_bad:
@@ -897,11 +915,17 @@ class Folio:
             position = self._store.position()
             refs: dict[str, Ref] = {}
             persistent: dict[str, Rec] = {}
-            skipped: set[str] = set()
+            skipped: set[str] = set()  # stored ids
+            relative = self._id_prefix is not None  # decoded first, then made absolute
+            decoded, decoded_refs = ({}, {}) if relative else (persistent, refs)
             for chunk in self._store.scan_records():
-                for rec_id, exc in codec.decode_records(chunk, refs, persistent):
+                for rec_id, exc in codec.decode_records(chunk, decoded_refs, decoded):
                     self._bad_record(rec_id, exc)
                     skipped.add(rec_id)
+            if relative:
+                ref_of = self._absolute_ref_in(refs)
+                for key, rec in decoded.items():
+                    persistent[self._absolute_id(key)] = codec.absolute_record(rec, ref_of)
             views = dict(persistent)
             index = TagIndex()
             index.add_many(persistent.items())
@@ -1000,7 +1024,7 @@ class Folio:
         The stream position advances only once every changed record was fetched and
         decoded, so a failure (an undecodable record) is raised again by the next sync.
         """
-        changed: dict[str, None] = {}
+        changed: dict[str, None] = {}  # stored ids
         stream_ver, last_entry, own = self._stream_ver, self._last_entry, []
         for entry in entries:
             if _entry_key(entry.entry) <= _entry_key(last_entry):
@@ -1016,10 +1040,11 @@ class Folio:
                 own.append(entry.version)  # our own commit, already in the cache
             else:  # another process's, or ours whose reply was lost
                 changed.update(dict.fromkeys(entry.ids))
-        ids = list(changed)
+        stored = list(changed)
         recs: list[Rec | None] = []
-        for rec_id, text in zip(ids, self._store.fetch(ids), strict=True):
-            recs.append(None if text is None else self._decode(rec_id, text))
+        for key, text in zip(stored, self._store.fetch(stored), strict=True):
+            recs.append(None if text is None else self._decode(key, text))
+        ids = [self._absolute_id(key) for key in stored]
         with self._lock:
             for rec_id, rec in zip(ids, recs, strict=True):
                 self._put(rec_id, rec)
@@ -1030,16 +1055,21 @@ class Folio:
             self._cur_ver = max(self._cur_ver, stream_ver)
         return True
 
-    def _decode(self, rec_id: str, text: bytes | str) -> Rec | None:
-        """A changed record, interned and frozen; None (and counted) for an undecodable one
-        when skipping bad records, else LoadError."""
+    def _decode(self, key: str, text: bytes | str) -> Rec | None:
+        """A changed record (stored under ``key``), interned and frozen; None (and counted)
+        for an undecodable one when skipping bad records, else LoadError."""
         try:
-            rec = codec.decode_record(rec_id, text, self._refs)
+            if self._id_prefix is None:
+                rec = codec.decode_record(key, text, self._refs)
+            else:
+                rec = codec.absolute_record(
+                    codec.decode_record(key, text, {}), self._absolute_ref_in(self._refs)
+                )
         except ParseError as exc:
-            self._bad_record(rec_id, exc)
-            self._skipped.add(rec_id)
+            self._bad_record(key, exc)
+            self._skipped.add(key)
             return None
-        self._skipped.discard(rec_id)
+        self._skipped.discard(key)
         return rec
 
     def _follow(self) -> None:

@@ -29,7 +29,7 @@ import re
 
 __all__ = ["SCHEMA_VERSION", "KeySchema", "check_name"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ids stored relative to the id prefix (see hxredis.codec)
 
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 

@@ -148,12 +148,29 @@ class RedisStore:
             stored = pipe.execute()[2]
         if stored is None:
             return False
-        if as_text(stored) != str(SCHEMA_VERSION):
+        if as_text(stored) == "1":
+            self._upgrade_schema_1(read_only)
+        elif as_text(stored) != str(SCHEMA_VERSION):
             raise SchemaVersionError(
                 f"database {self.keys.db!r} (key {meta}) was written with schema version "
                 f"{as_text(stored)!r}; this hxredis understands version {SCHEMA_VERSION} only"
             )
         return True
+
+    def _upgrade_schema_1(self, read_only: bool) -> None:
+        """Schema 1 stored absolute ids; schema 2 stores them relative to the id prefix.  A
+        schema 1 database written without an id prefix is the same as schema 2 (its meta is
+        updated, unless read-only); one written with an id prefix (ids with a colon) is
+        refused."""
+        for rec_id in self.client.hscan_iter(self.keys.recs, match="*:*", count=1000):
+            raise SchemaVersionError(
+                f"database {self.keys.db!r} was written by an older hxredis (schema 1) with an "
+                f"id prefix: its ids are stored absolute (e.g. {as_text(rec_id[0])!r}), this "
+                f"hxredis stores them relative to the prefix (schema {SCHEMA_VERSION}); export "
+                "it with the hxredis that wrote it and import it into a new database"
+            )
+        if not read_only:
+            self.client.hset(self.keys.meta, "schema", SCHEMA_VERSION)
 
     def _check_key_types(self) -> None:
         keys = self.keys
