@@ -110,9 +110,18 @@ def open(
     raising :class:`ShutdownError` on reads and commits, and leaves the parent's connections
     and embedded server alone.  Open the database again in the child, by URI.
 
+    ``id_prefix`` also decides how ids are stored: relative to it (see :mod:`hxredis.codec`),
+    so a database reopened with another prefix shows its records under the new one.
+
+    Redis's default timeouts here are 5 s to connect and 5 s per reply (``socket_timeout``,
+    ``socket_connect_timeout`` in ``options``), and commands are never retried by redis-py.
+
     Raises ValueError for a malformed URI, name, prefix or id_prefix,
-    :class:`SchemaVersionError` for a database written by an unknown schema version and
-    :class:`LoadError` when one of its keys holds another Redis type.
+    :class:`SchemaVersionError` for a database written by an unknown schema version,
+    :class:`LoadError` when one of its keys holds another Redis type or a record cannot be
+    decoded, and for Redis failures :class:`hxredis.ConnectionError` (unreachable),
+    :class:`hxredis.TimeoutError`, :class:`hxredis.AuthenticationError` (credentials or ACL
+    permissions) or :class:`hxredis.ServerError` (e.g. still loading).
     """
     server = None
     if uri is None:
