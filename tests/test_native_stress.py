@@ -4,7 +4,8 @@ under it: from a ``gc.callbacks`` hook that replaces dict values and list items 
 ``sys.setswitchinterval(1e-6)``).  The result must be valid output or a clear error, never a
 crash: each case runs in a subprocess, so a crash fails its test instead of killing pytest.
 
-Each case runs for about STRESS_SECONDS.  The first test is the reproduction of the original
+Each case runs for about STRESS_SECONDS (LONG_STRESS_SECONDS in the ``slow`` runs of
+``make fuzz``).  The first test is the reproduction of the original
 use-after-free in ``trio.dumps`` (exit code 139 before the fix, every run).
 """
 
@@ -36,6 +37,7 @@ fastcore = {
 }
 
 STRESS_SECONDS = 1.0
+LONG_STRESS_SECONDS = 15.0
 _TESTS = Path(__file__).parent
 
 # ------------------------------------------------------------------------------------------------
@@ -324,12 +326,12 @@ CASES: dict[str, Callable[[], Case]] = {
 }
 
 
-def stress(case_name: str, how: str) -> None:
-    """Call the case's function for STRESS_SECONDS while ``how`` ("gc" or "thread") mutates."""
+def stress(case_name: str, how: str, seconds: float = STRESS_SECONDS) -> None:
+    """Call the case's function for ``seconds`` while ``how`` ("gc" or "thread") mutates."""
     case = CASES[case_name]()
     mutating = gc_hook if how == "gc" else mutator_thread
     calls = 0
-    deadline = time.monotonic() + STRESS_SECONDS
+    deadline = time.monotonic() + seconds
     with mutating(case.mutate):
         while time.monotonic() < deadline:
             try:
@@ -346,6 +348,14 @@ def stress(case_name: str, how: str) -> None:
 @pytest.mark.parametrize("case_name", CASES)
 def test_stress(case_name: str, how: str) -> None:
     run_isolated(f"t.stress({case_name!r}, {how!r})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["gc", "thread"])
+@pytest.mark.parametrize("case_name", CASES)
+def test_stress_long(case_name: str, how: str) -> None:
+    """The same for LONG_STRESS_SECONDS each (``make fuzz``): races that take a while to hit."""
+    run_isolated(f"t.stress({case_name!r}, {how!r}, {LONG_STRESS_SECONDS})")
 
 
 # ------------------------------------------------------------------------------------------------
