@@ -477,6 +477,18 @@ def test_nesting_limit_counts_grids() -> None:
 
 
 @pytest.mark.parametrize(
+    ("val", "match"),
+    [
+        (time(1, 2, tzinfo=timezone.utc), "Time with a timezone"),
+        (datetime(1906, 1, 1, tzinfo=timezones.tz("Kolkata")), "UTC offset with seconds"),
+        ([XStr("Span", "2024-01-01T00:00:00Z UTC,2024-01-02T00:00:00Z UTC")], "store a Span"),
+    ],
+)
+def test_values_that_would_read_back_different(val: Any, match: str) -> None:
+    raises(InvalidTagValueError, Diff, OLD, {"foo": val}, match=match)
+
+
+@pytest.mark.parametrize(
     "val", ["a\ud800", Uri("\ud800"), XStr("Foo", "\udc00"), Ref("a", "\ud800"), ["\ud800"]]
 )
 def test_text_that_is_not_unicode(val: Any) -> None:

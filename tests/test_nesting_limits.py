@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from helpers.folio_util import add_rec, keys_of
+from helpers.folio_util import add_rec, keys_of, wait_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hxredis as hx
 from hxredis import codec, trio, zinc
@@ -125,6 +127,21 @@ def test_trio_blocks_mixed_with_zinc_count_together() -> None:
             f("\n".join([*lines, inner + "x:[[M]]"]) + "\n")
 
 
+_CLOSE = {"[": "]", "{a:": "}", '<<ver:"3.0"\nv\n': "\n>>", "[M,": "]"}
+
+
+@settings(max_examples=60)
+@given(st.lists(st.sampled_from(sorted(_CLOSE)), min_size=MAX - 10, max_size=MAX + 10))
+def test_fuzz_mixed_nesting(opens: list[str]) -> None:
+    text = "".join(opens) + "M" + "".join(_CLOSE[o] for o in reversed(opens))
+    expected = "ok" if len(opens) <= MAX else "ParseError"
+    assert outcome(zinc.loads, text)[0] == expected
+    rec_text = trio_zinc(text)
+    ref, nat = outcome(trio.py_loads, rec_text), outcome(trio.loads, rec_text)
+    assert ref[0] == nat[0] == expected, ref
+    assert ref[1] == nat[1]
+
+
 @pytest.mark.parametrize("n", [MAX, MAX + 1])
 def test_writer_output_at_the_limit_reads_back(n: int) -> None:
     rec = {"id": hx.Ref("deep"), "a": nested_value(n)}
@@ -210,3 +227,15 @@ def test_deep_record_from_the_change_stream_skipped(open_db) -> None:
     assert db.skipped_records == 1
     assert db.read_by_id(rec["id"], False) is None
     assert db.read_by_id(good["id"])["dis"] == "good"
+
+
+def test_deep_record_reaches_the_follower(open_db) -> None:
+    db = open_db(skip_bad_records=True)  # the background follower applies the change
+    rec = add_rec(db, {"dis": "a"})
+    _announce_deep(db, rec["id"].id)
+    wait_for(lambda: db.skipped_records == 1, what="the follower skipping the deep record")
+    later = add_rec(db, {"dis": "later"})  # the follower still applies changes
+    commit_ver = open_db(follow=False, skip_bad_records=True).cur_ver
+    wait_for(lambda: db.cur_ver >= commit_ver, what="the follower catching up")
+    assert db.read_by_id(later["id"])["dis"] == "later"
+    assert db.read_by_id(rec["id"], False) is None

@@ -4,6 +4,7 @@ everything else is an InvalidTagValueError before anything reaches Redis."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timezone
 from typing import Any
 
 import pytest
@@ -41,6 +42,9 @@ st_odd_scalar = st.one_of(
     st.builds(Uri, st.sampled_from(["a\ud800", "ok"])),
     st.builds(XStr, st.just("Foo"), st.sampled_from(["\ud800", "ok"])),
     st.integers(zinc.MAX_DEPTH - 3, zinc.MAX_DEPTH + 1).map(nested_list),
+    st.just(time(1, 2, 3, tzinfo=timezone.utc)),
+    st.just(datetime(1906, 1, 1, tzinfo=hx.tz("Kolkata"))),  # offset +05:21:10
+    st.just(XStr("Span", "2024-01-01T00:00:00Z UTC,2024-01-02T00:00:00Z UTC")),
 )
 
 

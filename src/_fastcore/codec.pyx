@@ -118,7 +118,7 @@ cdef object _decode(str key, object text, dict refs):
             text = _text(text)  # raises the reference's ParseError
     try:
         raw = _record(key, _loads(text if type(text) is str else _text(text)))
-    except ParseError:
+    except (ParseError, MemoryError):
         raise
     except Exception as exc:
         raise _undecodable(exc) from exc

@@ -129,7 +129,8 @@ def _the_record(key: str, recs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _undecodable(exc: Exception) -> ParseError:
-    """The ParseError for a stored text whose reading failed with something else."""
+    """The ParseError for a stored text whose reading failed with something else (but
+    MemoryError, which says nothing about the record, so it is never skipped as bad)."""
     return ParseError(f"cannot decode: {type(exc).__name__}: {exc}")
 
 
@@ -143,7 +144,7 @@ def py_decode_record(key: str, text: bytes | str, refs: dict[str, Ref]) -> Rec:
     """
     try:
         rec = _the_record(key, trio.loads(_text(text)))
-    except ParseError:
+    except (ParseError, MemoryError):
         raise
     except Exception as exc:
         raise _undecodable(exc) from exc

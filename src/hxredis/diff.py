@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -26,7 +26,7 @@ from .errors import (
     InvalidTagValueError,
     ParseError,
 )
-from .values import MARKER, NA, REMOVE, Grid, Number, Ref, is_tag_name, kind_of
+from .values import MARKER, NA, REMOVE, Grid, Number, Ref, XStr, is_tag_name, kind_of
 from .zinc import MAX_DEPTH
 
 __all__ = [
@@ -48,6 +48,7 @@ _MAX_TAG_NAME_SIZE = 60
 _MAX_STR_SIZE = 32767
 _MAX_URI_SIZE = 1000
 _MIN_YEAR, _MAX_YEAR = 1901, 2099  # the DateTime range of Zinc (Fantom)
+_MINUTE = timedelta(minutes=1)  # Zinc DateTime offsets are whole minutes
 
 # ------------------------------------------------------------------------------------------------
 # Tag rules (Haxall DiffTagRule)
@@ -127,8 +128,9 @@ def check_tag_value(name: str, val: Any) -> str:
     Refused: ``None``; anything that is not a Haystack kind; NA; a Str over 32767 chars; a Uri
     over 1000 chars; text that is not valid Unicode (a lone surrogate: it cannot be stored as
     UTF-8) in a Str, Uri, XStr or Ref display string; a DateTime (or Span) whose timezone has
-    no Haystack name; for the ``name`` tag, anything but :data:`~hxredis.values.REMOVE` or a
-    Str made of Ref id chars.
+    no Haystack name, whose year is outside 1901-2099 or whose UTC offset has seconds; a Time
+    with a timezone; an ``XStr("Span", …)`` that reads back as a Span; for the ``name`` tag,
+    anything but :data:`~hxredis.values.REMOVE` or a Str made of Ref id chars.
 
     Collections are checked by the rules of the readers, so that whatever is accepted is
     written as Trio text that reads back equal: List elements, Dict values and Grid cells and
@@ -182,6 +184,14 @@ def _value_kind(name: str, val: Any) -> str:
         _check_unicode(name, val.val)
         if val.type == "Bin":
             return "Bin"
+        if val.type == "Span" and not isinstance(zinc.loads(zinc.dumps(val)), XStr):
+            raise InvalidTagValueError(
+                f"Tag '{name}' has an XStr Span of an absolute span, which reads back as a "
+                "Span: store a Span"
+            )
+    elif kind == "Time":
+        if val.tzinfo is not None:
+            raise InvalidTagValueError(f"Tag '{name}' has a Time with a timezone (Times have none)")
     elif kind == "DateTime" or kind == "Span":
         try:
             timezones.tz_name(val if kind == "DateTime" else val.start)
@@ -191,6 +201,11 @@ def _value_kind(name: str, val: Any) -> str:
             if not _MIN_YEAR <= dt.year <= _MAX_YEAR:
                 raise InvalidTagValueError(
                     f"Tag '{name}' DateTime year {dt.year} outside {_MIN_YEAR}-{_MAX_YEAR}"
+                )
+            if dt.utcoffset() % _MINUTE:
+                raise InvalidTagValueError(
+                    f"Tag '{name}' DateTime {dt.isoformat()} has a UTC offset with seconds, "
+                    "which Zinc cannot carry"
                 )
     return kind
 

@@ -18,7 +18,8 @@ Haxall reads correctly:
 The reader follows Haxall's ``TrioReader`` (comments, ``---`` separators, indented text blocks,
 ``Zinc:`` and ``Trio:`` blocks, indented lists), except that a text block ends at *any*
 non-empty line that does not start with whitespace (Haxall swallows one-character lines,
-formats.md 3.2 [R]).
+formats.md 3.2 [R]), and that values nested deeper than :data:`hxredis.zinc.MAX_DEPTH` levels
+of List, Dict and Grid (``Trio:`` blocks included) are a ParseError.
 
 :func:`dumps` and :func:`loads` use the compiled ``hxredis._fastcore.trio`` when it is
 importable and fall back to this module's pure Python reference otherwise; the reference
