@@ -22,8 +22,8 @@ fails part-way has written the points before the failing one.
 from __future__ import annotations
 
 import select
-import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -90,23 +90,17 @@ class _Raw:
             self._data = b"".join(pieces)
             self._pos = 0
 
-    def _failures(self) -> Any:
-        raw = self
-
-        class _Guard:
-            def __enter__(self) -> None:
-                return None
-
-            def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-                if isinstance(exc, (OSError, socket.timeout)):
-                    raw._broken = True
-                    raise ConnectionError(
-                        f"lost Redis at {raw._server} during a bulk history transfer ({exc}); "
-                        "points whose reply was not read may or may not be written"
-                    ) from exc
-                return False
-
-        return _Guard()
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Socket failures as hxredis ConnectionError; the connection is not reused."""
+        try:
+            yield
+        except OSError as exc:
+            self._broken = True
+            raise ConnectionError(
+                f"lost Redis at {self._server} during a bulk history transfer ({exc}); "
+                "points whose reply was not read may or may not be written"
+            ) from exc
 
     def close(self, failed: bool) -> None:
         if failed or self._broken or self._pos != len(self._data):
