@@ -107,19 +107,15 @@ cdef inline int write_bulk(Buf* b, const char* data, Py_ssize_t n) except -1:
     return 0
 
 
-cdef inline int format_code(char* out, double v, bint shortest) except -1:
-    """The text of a float, its length (at most 32): ``repr`` when ``shortest`` (``1.5``,
-    ``1.0``, ``inf``), else ``%.17g`` (exact too, about three times faster to make); NaN is
-    ``nan``."""
+cdef inline int format_code(char* out, double v) except -1:
+    """The history code of a float (``repr``: ``1.5``, ``1.0``, ``nan``, ``inf``); its length
+    (at most 32)."""
     cdef char* text
     cdef int n = 0
     if isnan(v):
         memcpy(out, b"nan", 3)
         return 3
-    if shortest:
-        text = PyOS_double_to_string(v, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
-    else:
-        text = PyOS_double_to_string(v, b'g', 17, 0, NULL)
+    text = PyOS_double_to_string(v, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
     while text[n]:
         out[n] = text[n]
         n += 1
@@ -135,9 +131,9 @@ cdef bytes finish(Buf* b):
 
 
 def ts_madd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offset):
-    """One ``TS.MADD key t v ...`` command: timestamps ``ts + offset``, values as ``%.17g``
-    (the module stores doubles, so the shortest text buys nothing), a non-finite value
-    written as ``0`` (its placeholder, see hxredis.his.timeseries)."""
+    """One ``TS.MADD key t v ...`` command: timestamps ``ts + offset``, values as ``repr``
+    of the float, a non-finite value written as ``0`` (its placeholder, see
+    hxredis.his.timeseries)."""
     cdef Py_ssize_t n = ts.shape[0], i
     cdef Buf b
     cdef char digits[24]
@@ -156,7 +152,7 @@ def ts_madd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t of
             k = format_int(digits, ts[i] + offset)
             write_bulk(&b, digits, k)
             if isfinite(vals[i]):
-                k = format_code(code, vals[i], False)
+                k = format_code(code, vals[i])
                 write_bulk(&b, code, k)
             else:
                 write_bulk(&b, b"0", 1)
@@ -186,7 +182,7 @@ def zadd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offse
             k = format_int(member, ts[i] + offset)
             write_bulk(&b, member, k)
             member[k] = b':'
-            c = format_code(member + k + 1, vals[i], True)
+            c = format_code(member + k + 1, vals[i])
             write_bulk(&b, member, k + 1 + c)
     except BaseException:
         PyMem_Free(b.data)

@@ -3,8 +3,8 @@
 The native versions in ``hxredis._fastcore.hisbuf`` serve when built; the ``py_*``
 functions here are their references (identical results, byte for byte):
 
-* :func:`ts_madd` one ``TS.MADD`` command (timestamps + offset, values as ``%.17g``; a
-  non-finite value is written as its ``0`` placeholder, see :mod:`.timeseries`);
+* :func:`ts_madd` one ``TS.MADD`` command (timestamps + offset; a non-finite value is
+  written as its ``0`` placeholder, see :mod:`.timeseries`);
 * :func:`zadd` one ``ZADD`` command of ``<ms>:<code>`` members (see :mod:`.codes`);
 * :func:`skip_reply` where a reply ends in a buffer, and the error replies inside it (RESP2
   and RESP3);
@@ -53,7 +53,7 @@ def py_ts_madd(key: bytes, ts: Ints, vals: Floats, offset: int) -> bytes:
         raise ValueError("ts and vals differ in length")
     out = [b"*%d\r\n" % (1 + 3 * len(ts)), _bulk(b"TS.MADD")]
     for t, v in zip(ts.tolist(), vals.tolist(), strict=True):
-        value = b"%.17g" % v if math.isfinite(v) else b"0"
+        value = _code(v) if math.isfinite(v) else b"0"
         out += [_bulk(key), _bulk(b"%d" % (t + offset)), _bulk(value)]
     return b"".join(out)
 
