@@ -8,6 +8,7 @@ the span-read benchmark (default 10,000,000).
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -105,13 +106,16 @@ def test_write_many(benchmark, stack_server, plain_server, data, report, backend
                     buffers.append(wire.ts_madd(*chunk, OFFSET_MS))
                 else:
                     buffers.append(wire.zadd(*chunk, 0))
-        db.client.delete(*keys)
-        if backend == "timeseries":
-            for key in keys:
-                db.client.execute_command("TS.CREATE", key, "DUPLICATE_POLICY", "LAST")
-        start = time.perf_counter()
-        _blast(server, buffers)
-        raw = time.perf_counter() - start
+        _drop_history(db, ids)  # the same memory state as write_many started from
+        raw = math.inf
+        for _round in range(2):  # the better of two, as write_many's median of two
+            db.client.delete(*keys)
+            if backend == "timeseries":
+                for key in keys:
+                    db.client.execute_command("TS.CREATE", key, "DUPLICATE_POLICY", "LAST")
+            start = time.perf_counter()
+            _blast(server, buffers)
+            raw = min(raw, time.perf_counter() - start)
         db.client.delete(*keys)
         line = (
             f"write_many {POINTS} points x {SAMPLES:,} samples into {backend}: {t:.2f} s = "
@@ -122,7 +126,6 @@ def test_write_many(benchmark, stack_server, plain_server, data, report, backend
         if backend == "timeseries":
             line += _redis_py_and_v1(db, data, t, n)
         report.add(line)
-        _drop_history(db, ids)
 
 
 def _redis_py_and_v1(db: hx.Folio, data, t: float, n: int) -> str:

@@ -156,3 +156,23 @@ def test_bulk_write_to_a_record_removed_elsewhere(open_db, db: hx.Folio, point) 
     with pytest.raises(hx.UnknownRecError):
         other.his.write_many({point["id"]: (np.array([T0 + 1000]), np.array([2.0]))})
     assert db.client.keys(f"hx:his:{{{db.name}:*") == []
+
+
+def test_reference_wire_functions_serve_the_same(db: hx.Folio, make_point, monkeypatch) -> None:
+    """Without the native module the pure-Python references build and parse the same."""
+    from hxredis.his import wire
+
+    t = T0 + np.arange(30, dtype=np.int64) * 1000
+    v = np.random.default_rng(2).normal(size=30)
+    v[4] = np.nan
+    native_point, reference_point = make_point(), make_point()
+    db.his.write_arrays(native_point["id"], t, v)
+    for name in ("ts_madd", "zadd", "skip_reply", "parse_ts_range", "parse_members"):
+        monkeypatch.setattr(wire, name, getattr(wire, f"py_{name}"))
+    db.his.write_arrays(reference_point["id"], t, v)
+    got = db.his.read_arrays(reference_point["id"])
+    monkeypatch.undo()
+    expected = db.his.read_arrays(native_point["id"])
+    assert np.array_equal(got[0], expected[0])
+    assert np.array_equal(got[1], expected[1], equal_nan=True)
+    assert db.his.read(reference_point["id"]) == db.his.read(native_point["id"])

@@ -6,6 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 import pytest
+from helpers.folio_util import wait_for
 from his_util import NY, ts
 
 import hxredis as hx
@@ -232,3 +233,14 @@ def test_closed_folio(db: hx.Folio, point: hx.Rec) -> None:
         db.his.write(point["id"], days(1))
     with pytest.raises(hx.ShutdownError):
         db.his.read(point["id"])
+
+
+def test_summaries_follow_other_folios_without_sync(open_db, make_point, db: hx.Folio) -> None:
+    rec = make_point()
+    other = open_db()
+    wait_for(lambda: other.read_by_id(rec["id"], False), what="the point to show")
+    db.his.write(rec["id"], days(1, 2, 3))
+    wait_for(lambda: "hisSize" in other.read_by_id(rec["id"]), what="the summary to show")
+    assert other.read_by_id(rec["id"])["hisSize"] == n(3)
+    db.his.write(rec["id"], [], clear_all=True)
+    wait_for(lambda: "hisSize" not in other.read_by_id(rec["id"]), what="the summary to go")

@@ -22,7 +22,7 @@ def test_native_is_used() -> None:
 
 
 @given(data=st.data(), offset=st.integers(-(2**40), 2**40))
-def test_builders_equal_the_reference(data, offset: int) -> None:
+def test_fuzz_builders_equal_the_reference(data, offset: int) -> None:
     ts = data.draw(int64s)
     vals = data.draw(hnp.arrays(np.float64, len(ts), elements=floats))
     for name in ("ts_madd", "zadd"):
@@ -58,7 +58,7 @@ codes = st.one_of(
 
 
 @given(pairs=st.lists(st.tuples(st.integers(0, 2**60), codes), max_size=30), double=st.booleans())
-def test_range_parser_equals_the_reference(pairs, double: bool) -> None:
+def test_fuzz_range_parser_equals_the_reference(pairs, double: bool) -> None:
     data = b"junk" + _range_reply([t for t, _ in pairs], [c for _, c in pairs], double)
     got = native.parse_ts_range(data, 4, 7)
     ref = wire.py_parse_ts_range(data, 4, 7)
@@ -69,7 +69,7 @@ def test_range_parser_equals_the_reference(pairs, double: bool) -> None:
 
 
 @given(pairs=st.lists(st.tuples(st.integers(-(2**50), 2**50), codes), max_size=30))
-def test_member_parser_equals_the_reference(pairs) -> None:
+def test_fuzz_member_parser_equals_the_reference(pairs) -> None:
     members = [b"%d:%s" % (t, c) for t, c in pairs]
     data = b"*%d\r\n" % len(members) + b"".join(b"$%d\r\n%s\r\n" % (len(m), m) for m in members)
     got, ref = native.parse_members(data, 0), wire.py_parse_members(data, 0)

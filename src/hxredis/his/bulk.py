@@ -22,8 +22,8 @@ fails part-way has written the points before the failing one.
 from __future__ import annotations
 
 import select
-import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,9 @@ CHUNK = 10_000
 """Samples per TS.MADD / ZADD command."""
 
 _RECV = 1 << 22
+_SAMPLE_SECONDS = 20e-6
+"""Reply time allowed per sample of a transaction, on top of the socket timeout (a point of
+millions of samples is one EXEC, which may take longer than redis-py's default 5 s)."""
 
 
 class _Raw:
@@ -63,6 +66,12 @@ class _Raw:
         self._broken = False
         with redis_failures(server):
             self.conn.connect()
+        self._timeout = self.conn._sock.gettimeout()
+
+    def allow(self, samples: int) -> None:
+        """Let the next replies take the socket timeout plus a share per sample."""
+        if self._timeout is not None:
+            self.conn._sock.settimeout(self._timeout + samples * _SAMPLE_SECONDS)
 
     def send(self, data: bytes) -> None:
         with self._failures():
@@ -90,25 +99,21 @@ class _Raw:
             self._data = b"".join(pieces)
             self._pos = 0
 
-    def _failures(self) -> Any:
-        raw = self
-
-        class _Guard:
-            def __enter__(self) -> None:
-                return None
-
-            def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-                if isinstance(exc, (OSError, socket.timeout)):
-                    raw._broken = True
-                    raise ConnectionError(
-                        f"lost Redis at {raw._server} during a bulk history transfer ({exc}); "
-                        "points whose reply was not read may or may not be written"
-                    ) from exc
-                return False
-
-        return _Guard()
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Socket failures as hxredis ConnectionError; the connection is not reused."""
+        try:
+            yield
+        except OSError as exc:
+            self._broken = True
+            raise ConnectionError(
+                f"lost Redis at {self._server} during a bulk history transfer ({exc}); "
+                "points whose reply was not read may or may not be written"
+            ) from exc
 
     def close(self, failed: bool) -> None:
+        if self.conn._sock is not None:
+            self.conn._sock.settimeout(self._timeout)
         if failed or self._broken or self._pos != len(self._data):
             self.conn.disconnect()  # replies may still be on their way
         self._pool.release(self.conn)
@@ -151,6 +156,7 @@ class BulkPath:
         pending: list[tuple[Any, ...]] = []
         failures: list[BaseException] = []
         raw = _Raw(his._folio.client, his._zset.server)
+        raw.allow(2 * max(len(job[2]) for job in jobs))  # two points in flight
         failed = True
         try:
             for rec, config, ts, vals in jobs:
@@ -234,6 +240,7 @@ class BulkPath:
         failures: list[BaseException],
     ) -> int:
         raw = _Raw(self._his._folio.client, backend.server)
+        raw.allow(len(ts))
         failed = True
         try:
             raw.send(self._commands(backend, rec["id"].id, ts, vals))
@@ -268,6 +275,8 @@ class BulkPath:
             return np.empty(0, np.int64), np.empty(0, np.float64)
         keys = backend.key_args(rec_id)
         raw = _Raw(his._folio.client, backend.server)
+        summary = his._summaries.get(rec_id)
+        raw.allow(summary.size if summary is not None else 0)
         failed = True
         try:
             if backend.name == "timeseries":

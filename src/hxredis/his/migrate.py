@@ -68,6 +68,8 @@ def _migrate_one(his: History, rec_id: str) -> int | None:
             raw.reply()
             failed = False
             return 0
+        summary = his._summaries.get(rec_id)
+        raw.allow(summary.size if summary is not None else 0)
         raw.send(pack_command("ZRANGE", keys[0], 0, -1))
         data, start, _, _ = raw.reply()
         members = _small(data, start)
@@ -99,6 +101,7 @@ def _migrate_one(his: History, rec_id: str) -> int | None:
             parts.append(pack_command("ZADD", keys[1], *flat))
         parts.append(pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "finish"))
         parts.append(pack_command("EXEC"))
+        raw.allow(2 * len(ts))  # the EXEC moves every sample
         raw.send(b"".join(parts))
         errors: list[str] = []
         for _ in range(len(parts) - 1):  # MULTI and the queued commands
