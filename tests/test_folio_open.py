@@ -301,7 +301,7 @@ def test_key_schema(open_db, db_name: str) -> None:
     assert {_hash_tag(k) for k in record_side} == {db_name}
     schema = keys_of(db)
     assert schema.meta in keys
-    assert db.client.hget(schema.meta, "schema") == b"1"
+    assert db.client.hget(schema.meta, "schema") == b"2"
     # each point's history key has its own hash tag naming the database and the point
     assert _hash_tag(schema.his(a["id"].id)) == f"{db_name}:{a['id'].id}"
 
@@ -343,7 +343,7 @@ def test_bad_name_or_prefix(redis_server: RedisServer, bad: str) -> None:
         hx.open(redis_server.url, name="ok", prefix=bad)
 
 
-@pytest.mark.parametrize("version", ["99", "0", "abc", "2"])
+@pytest.mark.parametrize("version", ["99", "0", "abc", "3"])
 def test_unknown_schema_version(open_db, version: str) -> None:
     db = open_db()
     rec = add_rec(db, {"dis": "x"})
@@ -356,7 +356,7 @@ def test_unknown_schema_version(open_db, version: str) -> None:
     assert "schema" in str(info.value)
     # nothing was changed by the refused open
     assert db.client.hget(meta, "schema") == version.encode()
-    db.client.hset(meta, "schema", "1")
+    db.client.hset(meta, "schema", "2")
     assert open_db().read_by_id(rec["id"])["dis"] == "x"
 
 

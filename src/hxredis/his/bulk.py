@@ -151,7 +151,7 @@ class BulkPath:
                 jobs.append((rec, config, ts, vals))
         if not jobs:
             return 0
-        backends = his._stored_backends([j[0]["id"].id for j in jobs])
+        backends = his._stored_backends([his._key_id(j[0]) for j in jobs])
         total = 0
         pending: list[tuple[Any, ...]] = []
         failures: list[BaseException] = []
@@ -160,8 +160,8 @@ class BulkPath:
         failed = True
         try:
             for rec, config, ts, vals in jobs:
-                backend = backends.get(rec["id"].id) or his._preferred(config)
-                raw.send(self._commands(backend, rec["id"].id, ts, vals))
+                backend = backends.get(his._key_id(rec)) or his._preferred(config)
+                raw.send(self._commands(backend, his._key_id(rec), ts, vals))
                 pending.append((rec, config, ts, vals, backend))
                 if len(pending) > 1:
                     total += self._finish(raw, pending.pop(0), failures)
@@ -227,7 +227,7 @@ class BulkPath:
             why = (exec_errors or [finished])[0]
             failures.append(ServerError(f"bulk history write of @{rec['id'].id} failed: {why}"))
             return 0
-        self._his._summary(rec["id"].id, Summary.parse(finished[1]))
+        self._his._summary(self._his._key_id(rec), Summary.parse(finished[1]))
         return len(ts)
 
     def _retry(
@@ -243,7 +243,7 @@ class BulkPath:
         raw.allow(len(ts))
         failed = True
         try:
-            raw.send(self._commands(backend, rec["id"].id, ts, vals))
+            raw.send(self._commands(backend, self._his._key_id(rec), ts, vals))
             count = self._finish(raw, (rec, config, ts, vals, backend), failures)
             failed = False
             return count
@@ -269,7 +269,7 @@ class BulkPath:
         if span is not None and not isinstance(span, Span):
             raise TypeError(f"span must be a hx.Span or None, not {type(span).__name__}")
         lo, hi = span_ms(span) if span is not None else (None, None)
-        rec_id = rec["id"].id
+        rec_id = his._key_id(rec)
         backend = his._stored_backends([rec_id]).get(rec_id)
         if backend is None:
             return np.empty(0, np.int64), np.empty(0, np.float64)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..client import as_text
-from ..errors import HisConfigError, UnknownRecError
+from ..errors import HisConfigError, ReadOnlyError, UnknownRecError
 from ..hooks import HisWriteEvent
 from ..record import Rec
 from ..redis_errors import redis_failures
@@ -54,7 +54,9 @@ class History:
         self._ts = TimeSeriesBackend(client, keys)
         self._backends: dict[str, Backend] = {"timeseries": self._ts, "zset": self._zset}
         self._by_type = {b.redis_type: b for b in self._backends.values()}
-        self._summaries = Summaries(client, keys, folio._his_changed)
+        # Redis knows points by their stored ids (relative to the id prefix, hxredis.codec);
+        # the Folio by their absolute ids: converted at the edges of this class.
+        self._summaries = Summaries(client, keys, self._summaries_changed)
         self._bulk = BulkPath(self)
 
     # ------------------------------------------------------------------------------------------
@@ -88,7 +90,8 @@ class History:
                 return []
         bounds = span_ms(span) if span is not None else None
         clip = int(time.time() * 1000) if clip_future else None
-        outcome = self._run(rec, config, lambda b: b.read(_id(rec), bounds, limit or 0, clip))
+        key_id = self._key_id(rec)
+        outcome = self._run(rec, config, lambda b: b.read(key_id, bounds, limit or 0, clip))
         flat = outcome.data or []
         zone, kind, unit = config.zone, config.kind, config.unit
         items = [
@@ -114,8 +117,9 @@ class History:
         written.  Items are checked and normalized as folio.md §4.3 says: HisConfigError for a
         record that is no history point, HisWriteError for a bad item (nothing is written
         then).  An empty write without clear returns count 0 without any check.
+        :class:`~hxredis.ReadOnlyError` for a Folio opened ``read_only``.
         """
-        self._folio._check_write()
+        self._check_writable()
         rec = self._rec(id)
         items = list(items)
         if clear is not None and not isinstance(clear, Span):
@@ -126,7 +130,8 @@ class History:
         pairs = normalize(rec, config, items)
         encoded = [(ts, "" if val is REMOVE else codes.encode(val)) for ts, val in pairs]
         clear_ms = span_ms(clear) if clear is not None else None
-        self._run(rec, config, lambda b: b.write(_id(rec), encoded, clear_ms, bool(clear_all)))
+        key_id = self._key_id(rec)
+        self._run(rec, config, lambda b: b.write(key_id, encoded, clear_ms, bool(clear_all)))
         result: dict[str, Any] = {"count": Number(len(pairs))}
         if pairs:
             zone = config.zone
@@ -139,11 +144,13 @@ class History:
         ``datetime64``, ``values`` float64 (stored as given) or bool.  Unsorted input is sorted,
         the last of equal timestamps wins; atomic for the point.  The number of samples
         written.  See :mod:`hxredis.his.bulk`."""
+        self._check_writable()
         return self._bulk.write_many({id: (ts, values)})
 
     def write_many(self, data: Mapping[Ref | str, tuple[Any, Any]]) -> int:
         """:meth:`write_arrays` for many points ``{id: (ts, values)}`` in one pipelined
         stream; atomic per point.  The number of samples written."""
+        self._check_writable()
         return self._bulk.write_many(data)
 
     def read_arrays(self, id: Ref | str, span: Span | None = None) -> tuple[Any, Any]:
@@ -156,6 +163,7 @@ class History:
         RedisTimeSeries, atomically per point; the number of samples moved.  Points already
         in TimeSeries, without history, or of kind Str or Coord are left alone.
         HisConfigError when the server has no RedisTimeSeries module."""
+        self._check_writable()
         many = id_or_ids if not isinstance(id_or_ids, (Ref, str)) else [id_or_ids]
         return migrate(self, list(many))
 
@@ -168,7 +176,7 @@ class History:
     def backend_of(self, id: Ref | str) -> str:
         """``"timeseries"`` or ``"zset"``: where point ``id``'s history is, or would go."""
         rec = self._rec(id)
-        found = self._stored_backend(_id(rec))
+        found = self._stored_backend(self._key_id(rec))
         return found.name if found is not None else self._preferred(point_config(rec)).name
 
     # ------------------------------------------------------------------------------------------
@@ -209,10 +217,10 @@ class History:
             outcome: Outcome = call(backend)
             if outcome.status == "ok":
                 if not isinstance(outcome.data, list):
-                    self._summary(_id(rec), outcome.data)
+                    self._summary(self._key_id(rec), outcome.data)
                 return outcome
             if outcome.status == "gone":
-                raise UnknownRecError(f"@{_id(rec)}")
+                raise UnknownRecError(f"@{rec['id'].id}")
             other = self._by_type.get(outcome.data)
             if other is None:
                 raise HisConfigError(rec, f"history key holds a Redis {outcome.data}")
@@ -223,14 +231,29 @@ class History:
     # summaries: the his* tags of point records
     # ------------------------------------------------------------------------------------------
 
-    def _summary(self, rec_id: str, summary: Any) -> None:
-        if self._summaries.apply(rec_id, summary):
-            self._folio._his_changed([rec_id])
+    def _check_writable(self) -> None:
+        self._folio._check_write()
+        if self._folio.read_only:
+            raise ReadOnlyError(
+                f"Cannot write history, folio {self._folio.name!r} was opened with read_only=True"
+            )
+
+    def _key_id(self, rec: Mapping[str, Any]) -> str:
+        """The id Redis knows point ``rec`` by (its history keys, summaries, his-gc)."""
+        return self._folio._stored_id(rec["id"].id)
+
+    def _summary(self, key_id: str, summary: Any) -> None:
+        if self._summaries.apply(key_id, summary):
+            self._summaries_changed([key_id])
+
+    def _summaries_changed(self, key_ids: Sequence[str]) -> None:
+        self._folio._his_changed([self._folio._absolute_id(k) for k in key_ids])
 
     def tags(self, rec_id: str, rec: Mapping[str, Any]) -> dict[str, Any]:
-        """The ``his*`` tags record ``rec`` shows: ``hisSize``, ``hisStart``, ``hisEnd``,
-        ``hisStartVal``, ``hisEndVal`` in its current tz and unit; {} without history."""
-        summary = self._summaries.get(rec_id)
+        """The ``his*`` tags record ``rec`` (absolute id ``rec_id``) shows: ``hisSize``,
+        ``hisStart``, ``hisEnd``, ``hisStartVal``, ``hisEndVal`` in its current tz and unit;
+        {} without history."""
+        summary = self._summaries.get(self._folio._stored_id(rec_id))
         if summary is None:
             return {}
         try:
@@ -247,8 +270,8 @@ class History:
         }
 
     def point_ids(self) -> list[str]:
-        """The ids of the points this process knows to have history."""
-        return self._summaries.ids()
+        """The (absolute) ids of the points this process knows to have history."""
+        return [self._folio._absolute_id(k) for k in self._summaries.ids()]
 
     def load_summaries(self) -> None:
         """Read every point's summary (at open and after a reload of the records)."""
@@ -263,8 +286,8 @@ class History:
         self._summaries.sync()
 
     def forget(self, rec_id: str) -> None:
-        """A record was removed: drop its summary."""
-        self._summaries.forget(rec_id)
+        """A record (absolute id) was removed: drop its summary."""
+        self._summaries.forget(self._folio._stored_id(rec_id))
 
     def close(self) -> None:
         """Stop following."""
@@ -276,10 +299,6 @@ class History:
         rec = self._folio.read_by_id(id)
         assert rec is not None
         return rec
-
-
-def _id(rec: Mapping[str, Any]) -> str:
-    return rec["id"].id
 
 
 def _datetime(ms: int, zone: Any) -> datetime:

@@ -43,7 +43,7 @@ def migrate(his: History, rec_ids: list[str]) -> int:
         if his._preferred(config) is not his._ts:
             continue
         for _attempt in range(_ATTEMPTS):
-            count = _migrate_one(his, rec["id"].id)
+            count = _migrate_one(his, his._key_id(rec))
             if count is not None:
                 moved += count
                 break

@@ -131,10 +131,15 @@ class Summaries:
         while not self._stop.is_set():
             try:
                 self.sync(block_ms=100)
-            except FolioError as exc:
+            except Exception as exc:  # whatever it is, keep following
                 if self._stop.is_set():
                     return
-                log.warning("hxredis: history summaries of %s unavailable: %s", self._keys.db, exc)
+                log.warning(
+                    "hxredis: history summaries of %s unavailable: %s",
+                    self._keys.db,
+                    exc,
+                    exc_info=not isinstance(exc, FolioError),
+                )
                 self._stop.wait(1.0)
 
     def close(self) -> None:
