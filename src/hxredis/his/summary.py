@@ -88,12 +88,12 @@ class Summaries:
             self._last_entry = as_text(last[0][0]) if last else "0-0"
         self._changed(ids)
 
-    def sync(self, block_ms: int | None = None) -> None:
-        """Apply every stream entry after the last one seen (waiting up to ``block_ms``).
+    def sync(self) -> None:
+        """Apply every stream entry after the last one seen.
 
         Callers must not hold a lock that ``changed`` takes."""
         with self._sync_lock:
-            reply = self._read(block_ms)
+            reply = self._read(None)
             while reply:
                 self._apply_entries(reply[0][1])
                 reply = self._read(None)
@@ -129,8 +129,9 @@ class Summaries:
 
     def _follow(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.sync(block_ms=100)
+            try:  # wait for news without the lock (sync() callers must not wait on it)
+                if self._read(100):
+                    self.sync()
             except Exception as exc:  # whatever it is, keep following
                 if self._stop.is_set():
                     return
