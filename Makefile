@@ -9,7 +9,7 @@ DEMO_ARGS ?=
 INSTALLED := $(VENV)/.hxredis-installed
 FASTCORE := $(wildcard src/_fastcore/*.pyx)
 
-.PHONY: all venv build provision test demo bench fuzz lint format clean
+.PHONY: all venv build provision test demo bench fuzz faults lint format clean
 
 all: test
 
@@ -44,6 +44,10 @@ bench: build provision
 fuzz: build provision
 	$(PY) -m pytest tests -m "" -k "fuzz or arbitrary" --hypothesis-profile=fuzz $(PYTEST_ARGS)
 	$(PY) -m pytest tests -m slow $(PYTEST_ARGS)
+
+# Long fault runs under load (HXREDIS_SOAK_SECONDS per server kind, default 20).
+faults: build provision
+	$(PY) -m pytest tests/faults -m soak $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check src tests bench

@@ -104,19 +104,99 @@ def test_prefix(open_db) -> None:
     check_tags(db)
 
 
-def test_stored_ids_are_absolute(open_db) -> None:
+def test_stored_ids_are_relative_to_the_prefix(open_db) -> None:
     db = open_db(id_prefix="p:proj:r:")
-    rec = add_rec(db, {"dis": "X", "selfRef": hx.Ref("x1")}, hx.Ref("x1"))
+    rec = add_rec(
+        db,
+        {"dis": "X", "selfRef": hx.Ref("x1"), "other": hx.Ref("q:z"), "l": [hx.Ref("x1")]},
+        hx.Ref("x1"),
+    )
     assert rec["id"].id == "p:proj:r:x1"
     assert rec["selfRef"].id == "p:proj:r:x1"
-    text = stored_trio(db, "p:proj:r:x1")
-    stored = hx.trio.loads(text)[0]
-    assert stored["id"] == hx.Ref("p:proj:r:x1")
-    assert stored["selfRef"] == hx.Ref("p:proj:r:x1")
-    # a Folio without prefix reads the same absolute ids
+    assert stored_trio(db, "p:proj:r:x1") is None
+    stored = hx.trio.loads(stored_trio(db, "x1"))[0]
+    assert stored["id"] == hx.Ref("x1")
+    assert stored["selfRef"] == hx.Ref("x1")
+    assert stored["other"] == hx.Ref("q:z")  # another namespace stays absolute
+    assert stored["l"] == [hx.Ref("x1")]
+    # a Folio without prefix reads the stored (relative) ids
     plain = open_db()
-    assert plain.read_by_id("p:proj:r:x1")["dis"] == "X"
-    assert plain.read_by_id("x1", False) is None
+    assert plain.read_by_id("x1")["dis"] == "X"
+    assert plain.read_by_id("x1")["other"].id == "q:z"
+
+
+def test_reopen_with_another_prefix(open_db) -> None:
+    """Haxall PrefixTest, second half: a database follows its id prefix."""
+    db = open_db(id_prefix="u:")
+    a = add_rec(db, {"dis": "Alpha"}, hx.Ref("a"))
+    b = add_rec(db, {"dis": "Beta"})
+    b_rel = b["id"].id[2:]
+    c = add_rec(
+        db,
+        {"aAbsRef": a["id"], "aRelRef": hx.Ref("a"), "xRef": hx.Ref("x:foo", "Keep")},
+    )
+    c_rel = c["id"].id[2:]
+    db.close()
+
+    db = open_db(id_prefix="xyz:")
+    a = db.read_by_id(hx.Ref("a"))
+    b = db.read_by_id(hx.Ref(b_rel))
+    c = db.read_by_id(hx.Ref(c_rel))
+    verify_ref(a["id"], "xyz:a", "Alpha")
+    verify_ref(b["id"], f"xyz:{b_rel}", "Beta")
+    assert c["aAbsRef"] is a["id"]
+    assert c["aRelRef"] is a["id"]
+    assert c["xRef"].id == "x:foo"
+
+    diff = db.commit(
+        hx.Diff(
+            c,
+            {
+                "aAbsRef": hx.Ref("xyz:a"),
+                "aRelRef": hx.Ref("a"),
+                "nAbsRef": hx.Ref("xyz:n", "Ignore"),
+                "nRelRef": hx.Ref("n", "Ignore"),
+                "yRef": hx.Ref("u:y"),
+            },
+        )
+    )
+    c = db.read_by_id(c["id"])
+    assert rec_state(c) == rec_state(diff.new_rec)
+    assert c["aAbsRef"] is a["id"]
+    assert c["aRelRef"] is a["id"]
+    verify_ref(c["nAbsRef"], "xyz:n")
+    verify_ref(c["nRelRef"], "xyz:n")
+    assert c["xRef"].id == "x:foo"
+    assert c["yRef"].id == "u:y"
+
+    db.commit(hx.Diff(a, {"dis": "Alpha x 2"}))
+    a = db.read_by_id(a["id"])
+    verify_ref(a["id"], "xyz:a", "Alpha x 2")
+    assert db.read_by_id(c["id"])["aRelRef"] is a["id"]
+    # another process with the new prefix follows the commits
+    other = open_db(id_prefix="xyz:")
+    assert rec_state(other.read_by_id("a")) == rec_state(a)
+    db.commit(hx.Diff(a, {"dis": "Alpha 3"}))
+    other.sync()
+    verify_ref(other.read_by_id("a")["id"], "xyz:a", "Alpha 3")
+    assert other.read_by_id(c["id"])["aRelRef"].id == "xyz:a"
+
+
+def test_schema_1_with_absolute_ids_is_refused(open_db, redis_server, db_name) -> None:
+    client = redis_server.client()
+    client.hset(f"hx:{{{db_name}}}:meta", mapping={"schema": 1, "created": 1})
+    client.hset(f"hx:{{{db_name}}}:recs", "u:a", 'id: @u:a\ndis: "A"\n')
+    with pytest.raises(hx.SchemaVersionError, match=r"schema 1.*'u:a'.*export"):
+        open_db(id_prefix="u:")
+
+
+def test_schema_1_without_prefix_is_upgraded(open_db, redis_server, db_name) -> None:
+    client = redis_server.client()
+    client.hset(f"hx:{{{db_name}}}:meta", mapping={"schema": 1, "created": 1})
+    client.hset(f"hx:{{{db_name}}}:recs", "a", 'id: @a\ndis: "A"\n')
+    db = open_db(id_prefix="u:")
+    verify_ref(db.read_by_id("a")["id"], "u:a", "A")
+    assert client.hget(f"hx:{{{db_name}}}:meta", "schema") == b"2"
 
 
 def test_filter_on_relative_id(open_db) -> None:

@@ -13,6 +13,12 @@ same results; tests hold the two to each other.  Modules:
   :mod:`hxredis.dis`).
 
 ``slots.pxd`` gives them direct access to the ``__slots__`` of hxredis values.
+
+Memory rule: no borrowed reference (``PyDict_Next``, ``PyDict_GetItem``, a ``<object>`` cast of
+a ``PyObject*``) is held across anything that can run Python code (an allocation, which can run
+a gc callback; a comparison or hash of a user object; any call): it is made a strong reference
+first.  ``tests/test_native_stress.py`` changes the inputs of every function from gc callbacks
+and other threads to hold them to it.
 """
 
 from __future__ import annotations

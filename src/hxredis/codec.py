@@ -1,7 +1,12 @@
 """Records as a Folio stores them in Redis and as its cache holds them.
 
 Stored, a record is the Trio text of that one record with every Ref's display string
-dropped (display names are computed, never stored: folio.md section 6).  Cached, it is a
+dropped (display names are computed, never stored: folio.md section 6), and every id
+relative to the database's id prefix: a record or Ref id that starts with the prefix is
+stored without it (:func:`stored_id`), and a stored id without a colon is made absolute with
+the prefix of whoever reads it (:func:`absolute_id`).  So a database and its history follow
+the prefix: reopened with another prefix, ``u:a`` becomes ``xyz:a`` (Haxall PrefixTest), while
+ids of other namespaces (``x:foo``) stay as they are.  Cached, it is a
 read-only :class:`~hxredis.record.Rec` whose Refs are the cache's interned instances (one
 Ref per id, carrying the live display string) and whose Lists and Dicts are frozen.
 
@@ -23,6 +28,8 @@ from .values import Marker, Number, Ref
 
 __all__ = [
     "NATIVE",
+    "absolute_id",
+    "absolute_record",
     "cached_value",
     "decode_record",
     "decode_records",
@@ -30,6 +37,7 @@ __all__ = [
     "intern",
     "py_decode_record",
     "py_decode_records",
+    "stored_id",
 ]
 
 
@@ -56,16 +64,47 @@ def cached_value(val: Any, ref_of: Callable[[Ref], Ref]) -> Any:
 _SCALARS = (str, Number, Marker, date, time, float, int)
 
 
-def encode_record(rec: Mapping[str, Any]) -> str:
-    """The Trio text stored for ``rec``: Refs without their display strings."""
+def stored_id(rec_id: str, prefix: str | None) -> str:
+    """The id a record (or a Ref value) is stored under: ``rec_id`` relative to ``prefix``
+    when it starts with it, else ``rec_id`` itself."""
+    if prefix and rec_id.startswith(prefix) and len(rec_id) > len(prefix):
+        return rec_id[len(prefix) :]
+    return rec_id
+
+
+def absolute_id(stored: str, prefix: str | None) -> str:
+    """The id a stored id stands for: ``prefix + stored`` for a relative one (no colon, not
+    ``null``) when there is a prefix, else ``stored`` itself."""
+    if prefix and ":" not in stored and stored != "null":
+        return prefix + stored
+    return stored
+
+
+def encode_record(rec: Mapping[str, Any], prefix: str | None = None) -> str:
+    """The Trio text stored for ``rec``: Refs without their display strings, their ids
+    relative to ``prefix`` (see :func:`stored_id`)."""
     scalars = _SCALARS  # most values: they hold no Ref
+
+    def for_storage(ref: Ref) -> Ref:
+        rel = stored_id(ref.id, prefix)
+        return ref if ref.dis is None and rel is ref.id else Ref(rel)
+
     return trio.dumps(
-        {k: v if isinstance(v, scalars) else cached_value(v, _without_dis) for k, v in rec.items()}
+        {k: v if isinstance(v, scalars) else cached_value(v, for_storage) for k, v in rec.items()}
     )
 
 
-def _without_dis(ref: Ref) -> Ref:
-    return ref if ref.dis is None else Ref(ref.id)
+def absolute_record(rec: Mapping[str, Any], ref_of: Callable[[str], Ref]) -> Rec:
+    """``rec`` as decoded from storage with every Ref (at any depth) replaced by
+    ``ref_of(its stored id)``; scalars kept as they are."""
+    scalars = _SCALARS
+
+    def absolute(ref: Ref) -> Ref:
+        return ref_of(ref.id)
+
+    return Rec(
+        {k: v if isinstance(v, scalars) else cached_value(v, absolute) for k, v in rec.items()}
+    )
 
 
 def _text(text: bytes | str) -> str:
@@ -89,14 +128,26 @@ def _the_record(key: str, recs: list[dict[str, Any]]) -> dict[str, Any]:
     return rec
 
 
+def _undecodable(exc: Exception) -> ParseError:
+    """The ParseError for a stored text whose reading failed with something else (but
+    MemoryError, which says nothing about the record, so it is never skipped as bad)."""
+    return ParseError(f"cannot decode: {type(exc).__name__}: {exc}")
+
+
 def py_decode_record(key: str, text: bytes | str, refs: dict[str, Ref]) -> Rec:
     """The cached record for the stored Trio ``text`` of record ``key``: every Ref interned
     in ``refs`` (display strings in the text are ignored), Lists and Dicts frozen.
 
     Raises :class:`~hxredis.errors.ParseError` when the text is not UTF-8, not Trio, not
-    exactly one record, or not the record with id ``key``.
+    exactly one record, or not the record with id ``key``, and for any other failure of the
+    reader (a RecursionError, say): a stored text never raises anything else but MemoryError.
     """
-    rec = _the_record(key, trio.loads(_text(text)))
+    try:
+        rec = _the_record(key, trio.loads(_text(text)))
+    except (ParseError, MemoryError):
+        raise
+    except Exception as exc:
+        raise _undecodable(exc) from exc
 
     def ref_of(ref: Ref) -> Ref:
         return intern(refs, ref.id)

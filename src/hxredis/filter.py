@@ -25,7 +25,6 @@ Two deliberate departures from Haxall, both where Haxall fails:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,6 +32,7 @@ from typing import Any, ClassVar, Literal, overload
 
 from . import timezones, zinc
 from .errors import ParseError
+from .lru import BoundedCache
 from .tokenizer import Token, Tokenizer
 from .values import Number, Ref, Symbol, Uri
 
@@ -265,7 +265,7 @@ class Filter:
     :class:`IsSymbol`, :class:`IsSpec`.
     """
 
-    __slots__ = ("_hash", "_key", "_pred", "_str")
+    __slots__ = ("_abs", "_hash", "_key", "_pred", "_str")
     __setattr__ = _frozen
 
     type: ClassVar[str]
@@ -277,12 +277,14 @@ class Filter:
     _str: str | None
     _hash: int | None
     _pred: Predicate | None
+    _abs: tuple[str, Filter | None] | None  # (id prefix, with_abs_refs answer; None: self)
 
     def _init(self, key: tuple[Any, ...], text: str | None) -> None:
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_str", text)
         object.__setattr__(self, "_hash", None)
         object.__setattr__(self, "_pred", None)
+        object.__setattr__(self, "_abs", None)
 
     # -- parsing and factories ------------------------------------------------------------------
 
@@ -296,9 +298,13 @@ class Filter:
 
     @staticmethod
     def parse(text: str | Filter, checked: bool = True) -> Filter | None:
-        """Parse filter text (cached by text: the same text returns the same object).
+        """Parse filter text.
 
-        A :class:`Filter` is returned unchanged.  Malformed text raises
+        Parsed filters are cached by text (the same text returns the same object) within a
+        bound: at most :data:`PARSE_CACHE_ENTRIES` filters of at most
+        :data:`PARSE_CACHE_CHARS` characters of text in all, least recently used dropped
+        first; a text longer than :data:`PARSE_CACHE_MAX_TEXT` characters is parsed anew
+        every time.  A :class:`Filter` is returned unchanged.  Malformed text raises
         :class:`~hxredis.errors.ParseError` locating the problem (``line``/``col``), or
         returns None when ``checked`` is false.
         """
@@ -307,7 +313,7 @@ class Filter:
         if not isinstance(text, str):
             raise TypeError(f"filter text must be str, not {type(text).__name__}")
         try:
-            return _parse_cached(text)
+            return _parse_cache.get(text, len(text), lambda: _parse(text))
         except ParseError:
             if checked:
                 raise
@@ -375,6 +381,22 @@ class Filter:
         if not isinstance(other, Filter):
             return NotImplemented
         return _logic(Or, [self, other])
+
+    def with_abs_refs(self, id_prefix: str) -> Filter:
+        """This filter with every relative Ref literal made absolute with ``id_prefix``
+        (e.g. ``"p:demo:r:"``, see :meth:`Ref.to_abs`); ``self`` when it has none.
+
+        Linear in the number of terms (plus sorting the and/or parts once); the answer for
+        the last prefix asked is kept on the filter.  A bad prefix raises TypeError or
+        ValueError as :meth:`Ref.to_abs` does."""
+        if not isinstance(id_prefix, str):
+            raise TypeError(f"id_prefix must be str, not {type(id_prefix).__name__}")
+        cached = self._abs
+        if cached is None or cached[0] != id_prefix:
+            found = _abs_refs(self, id_prefix)
+            cached = (id_prefix, None if found is self else found)
+            object.__setattr__(self, "_abs", cached)
+        return self if cached[1] is None else cached[1]
 
     # -- text -----------------------------------------------------------------------------------
 
@@ -962,6 +984,20 @@ def _sort_key(f: Filter) -> tuple[Any, ...]:
     return f._key
 
 
+def _abs_refs(f: Filter, id_prefix: str) -> Filter:
+    """``f`` with relative Ref literals made absolute; ``f`` itself when there are none.
+    Each and/or chain is rebuilt once from all its parts (not pairwise, which is quadratic)."""
+    if isinstance(f, _Logic):
+        parts = f.parts
+        new = [_abs_refs(p, id_prefix) for p in parts]
+        if all(a is b for a, b in zip(new, parts, strict=True)):
+            return f
+        return _logic(type(f), new)
+    if isinstance(f, Cmp) and isinstance(f.val, Ref) and f.val.is_rel:
+        return type(f)(f.path, f.val.to_abs(id_prefix))
+    return f
+
+
 # ------------------------------------------------------------------------------------------------
 # Parser
 # ------------------------------------------------------------------------------------------------
@@ -1131,8 +1167,20 @@ class _Parser:
         return ".".join(names) + "::" + self.consume().val
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_cached(text: str) -> Filter:
+PARSE_CACHE_ENTRIES = 4096
+"""At most this many parsed filters are cached (so too their query plans)."""
+PARSE_CACHE_CHARS = 1_000_000
+"""The cached filters' texts have at most this many characters in all (a parsed filter
+takes some 40 bytes per character of its text, its plan and compiled form a few more)."""
+PARSE_CACHE_MAX_TEXT = 50_000
+"""A filter whose text is longer than this is not cached."""
+
+_parse_cache: BoundedCache[str, Filter] = BoundedCache(
+    PARSE_CACHE_ENTRIES, PARSE_CACHE_CHARS, PARSE_CACHE_MAX_TEXT
+)
+
+
+def _parse(text: str) -> Filter:
     try:
         return _Parser(text).parse()
     except RecursionError:

@@ -24,13 +24,15 @@ index (:meth:`TagIndex.update` keeps a record's place; ``remove`` + ``add`` move
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Collection, Iterable, Iterator, KeysView, Mapping
 from typing import Any
 
 from . import _fastcore
 from .filter import (
+    PARSE_CACHE_CHARS,
+    PARSE_CACHE_ENTRIES,
+    PARSE_CACHE_MAX_TEXT,
     And,
     Cmp,
     Eq,
@@ -44,6 +46,7 @@ from .filter import (
     Resolver,
     all_of,
 )
+from .lru import BoundedCache
 from .values import Ref
 
 __all__ = ["Plan", "TagIndex", "count", "execute", "plan", "py_add_many"]
@@ -420,14 +423,15 @@ def _all_of(preds: list[Predicate]) -> Predicate | None:
 
 
 def plan(filter: Filter | str) -> Plan:
-    """The :class:`Plan` of a filter (or filter text); cached per filter."""
-    return _plan_cached(Filter.parse(filter))
+    """The :class:`Plan` of a filter (or filter text); cached per filter within the bounds
+    of the filter parse cache (see :meth:`Filter.parse`)."""
+    f = Filter.parse(filter)
+    return _plans.get(f, len(str(f)), lambda: Plan(f, *_plan(f)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _plan_cached(f: Filter) -> Plan:
-    source, residual = _plan(f)
-    return Plan(f, source, residual)
+_plans: BoundedCache[Filter, Plan] = BoundedCache(
+    PARSE_CACHE_ENTRIES, PARSE_CACHE_CHARS, PARSE_CACHE_MAX_TEXT
+)
 
 
 def _plan(f: Filter) -> tuple[_Source, tuple[Filter, ...]]:

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import redis
 
-from .client import RedisClient
+from .client import RedisClient, client_options
 from .provision import Binary, ServerUnavailableError, default_cache_dir, find_plain, find_stack
 
 __all__ = ["RedisServer", "ServerUnavailableError", "start_server"]
@@ -102,9 +102,11 @@ class RedisServer:
         return pid_alive(self.pid)
 
     def client(self, **kwargs: Any) -> redis.Redis:
-        """A redis-py client for this server (password included); kwargs go to redis.Redis."""
+        """A redis-py client for this server (password included); kwargs go to redis.Redis,
+        with the defaults of :func:`hxredis.client.client_options` (5 s timeouts, no
+        retries)."""
         kwargs.setdefault("password", self._password)
-        return redis.Redis(host=self.host, port=self.port, **kwargs)
+        return redis.Redis(host=self.host, port=self.port, **client_options(kwargs))
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop using the server; idempotent.  When no other process uses it, it is stopped

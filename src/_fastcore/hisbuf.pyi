@@ -1,0 +1,16 @@
+import numpy as np
+import numpy.typing as npt
+
+def ts_madd(
+    key: bytes, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64], offset: int
+) -> bytes: ...
+def zadd(
+    key: bytes, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64], offset: int
+) -> bytes: ...
+def skip_reply(data: bytes, pos: int) -> tuple[int, list[str]]: ...
+def parse_ts_range(
+    data: bytes, pos: int, offset: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]: ...
+def parse_members(
+    data: bytes, pos: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]: ...

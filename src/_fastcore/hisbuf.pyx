@@ -1,0 +1,368 @@
+# cython: language_level=3
+"""History bulk wire format: numpy arrays to RESP commands and RESP replies to numpy arrays,
+with no Python object per sample.
+
+References (same results, byte for byte): ``hxredis.his.wire.py_*``.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.math cimport isfinite, isnan, NAN, INFINITY
+from libc.stdint cimport int64_t
+from libc.stdlib cimport strtod
+from libc.string cimport memcpy
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    char* PyOS_double_to_string(double val, char format_code, int precision, int flags,
+                                int* type) except NULL
+    int Py_DTSF_ADD_DOT_0
+
+
+cdef struct Buf:
+    char* data
+    Py_ssize_t size
+    Py_ssize_t len
+
+
+cdef int buf_init(Buf* b, Py_ssize_t capacity) except -1:
+    b.size = capacity if capacity > 64 else 64
+    b.len = 0
+    b.data = <char*>PyMem_Malloc(b.size)
+    if b.data is NULL:
+        raise MemoryError()
+    return 0
+
+
+cdef int buf_reserve(Buf* b, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t need = b.len + extra
+    cdef Py_ssize_t size = b.size
+    cdef char* grown
+    if need <= size:
+        return 0
+    while size < need:
+        size *= 2
+    grown = <char*>PyMem_Realloc(b.data, size)
+    if grown is NULL:
+        raise MemoryError()
+    b.data = grown
+    b.size = size
+    return 0
+
+
+cdef inline int write_raw(Buf* b, const char* data, Py_ssize_t n) except -1:
+    buf_reserve(b, n)
+    memcpy(b.data + b.len, data, n)
+    b.len += n
+    return 0
+
+
+cdef inline int format_int(char* out, int64_t v):
+    """Decimal digits of ``v`` into ``out`` (at least 21 bytes); their count."""
+    cdef char tmp[24]
+    cdef int n = 0, i
+    cdef bint neg = v < 0
+    cdef unsigned long long u = <unsigned long long>(-v) if neg else <unsigned long long>v
+    if u == 0:
+        out[0] = 48  # '0'
+        return 1
+    while u:
+        tmp[n] = <char>(48 + u % 10)  # '0' + digit
+        u //= 10
+        n += 1
+    i = 0
+    if neg:
+        out[0] = 45  # '-'
+        i = 1
+    while n:
+        n -= 1
+        out[i] = tmp[n]
+        i += 1
+    return i
+
+
+cdef inline int write_header(Buf* b, char kind, int64_t n) except -1:
+    cdef char digits[24]
+    cdef int k = format_int(digits, n)
+    buf_reserve(b, k + 3)
+    b.data[b.len] = kind
+    memcpy(b.data + b.len + 1, digits, k)
+    b.data[b.len + 1 + k] = b'\r'
+    b.data[b.len + 2 + k] = b'\n'
+    b.len += k + 3
+    return 0
+
+
+cdef inline int write_bulk(Buf* b, const char* data, Py_ssize_t n) except -1:
+    write_header(b, b'$', n)
+    buf_reserve(b, n + 2)
+    memcpy(b.data + b.len, data, n)
+    b.data[b.len + n] = b'\r'
+    b.data[b.len + n + 1] = b'\n'
+    b.len += n + 2
+    return 0
+
+
+cdef inline int format_code(char* out, double v) except -1:
+    """The history code of a float (``repr``: ``1.5``, ``1.0``, ``nan``, ``inf``); its length
+    (at most 32)."""
+    cdef char* text
+    cdef int n = 0
+    if isnan(v):
+        memcpy(out, b"nan", 3)
+        return 3
+    text = PyOS_double_to_string(v, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
+    while text[n]:
+        out[n] = text[n]
+        n += 1
+    PyMem_Free(text)
+    return n
+
+
+cdef bytes finish(Buf* b):
+    try:
+        return PyBytes_FromStringAndSize(b.data, b.len)
+    finally:
+        PyMem_Free(b.data)
+
+
+def ts_madd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offset):
+    """One ``TS.MADD key t v ...`` command: timestamps ``ts + offset``, values as ``repr``
+    of the float, a non-finite value written as ``0`` (its placeholder, see
+    hxredis.his.timeseries)."""
+    cdef Py_ssize_t n = ts.shape[0], i
+    cdef Buf b
+    cdef char digits[24]
+    cdef char code[40]
+    cdef int k
+    cdef const char* kp = PyBytes_AS_STRING(key)
+    cdef Py_ssize_t klen = PyBytes_GET_SIZE(key)
+    if vals.shape[0] != n:
+        raise ValueError("ts and vals differ in length")
+    buf_init(&b, 64 + n * (klen + 48))
+    try:
+        write_header(&b, b'*', 1 + 3 * n)
+        write_bulk(&b, b"TS.MADD", 7)
+        for i in range(n):
+            write_bulk(&b, kp, klen)
+            k = format_int(digits, ts[i] + offset)
+            write_bulk(&b, digits, k)
+            if isfinite(vals[i]):
+                k = format_code(code, vals[i])
+                write_bulk(&b, code, k)
+            else:
+                write_bulk(&b, b"0", 1)
+    except BaseException:
+        PyMem_Free(b.data)
+        raise
+    return finish(&b)
+
+
+def zadd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offset):
+    """One ``ZADD key s m ...`` command: score ``t + offset``, member ``<t + offset>:<code>``
+    (code the ``repr`` of the float; ``nan``, ``inf``, ``-inf`` for the others)."""
+    cdef Py_ssize_t n = ts.shape[0], i
+    cdef Buf b
+    cdef char member[72]
+    cdef int k, c
+    cdef const char* kp = PyBytes_AS_STRING(key)
+    cdef Py_ssize_t klen = PyBytes_GET_SIZE(key)
+    if vals.shape[0] != n:
+        raise ValueError("ts and vals differ in length")
+    buf_init(&b, 64 + klen + n * 64)
+    try:
+        write_header(&b, b'*', 2 + 2 * n)
+        write_bulk(&b, b"ZADD", 4)
+        write_bulk(&b, kp, klen)
+        for i in range(n):
+            k = format_int(member, ts[i] + offset)
+            write_bulk(&b, member, k)
+            member[k] = b':'
+            c = format_code(member + k + 1, vals[i])
+            write_bulk(&b, member, k + 1 + c)
+    except BaseException:
+        PyMem_Free(b.data)
+        raise
+    return finish(&b)
+
+
+# ---------------------------------------------------------------------------------------------
+# replies
+# ---------------------------------------------------------------------------------------------
+
+cdef inline Py_ssize_t line_end(const char* p, Py_ssize_t pos, Py_ssize_t end):
+    """Position of the ``\\r`` ending the line at ``pos``, or -1 if incomplete."""
+    while pos + 1 < end:
+        if p[pos] == b'\r' and p[pos + 1] == b'\n':
+            return pos
+        pos += 1
+    return -1
+
+
+cdef inline int64_t parse_int(const char* p, Py_ssize_t start, Py_ssize_t stop) except? -1:
+    cdef int64_t v = 0
+    cdef bint neg = False
+    if start < stop and p[start] == b'-':
+        neg = True
+        start += 1
+    if start >= stop:
+        raise ValueError("malformed RESP integer")
+    while start < stop:
+        if not (b'0' <= p[start] <= b'9'):
+            raise ValueError("malformed RESP integer")
+        v = v * 10 + (p[start] - 48)  # digit value
+        start += 1
+    return -v if neg else v
+
+
+cdef Py_ssize_t skip(const char* p, Py_ssize_t pos, Py_ssize_t end, list errors) except -2:
+    """End of the reply at ``pos`` (-1 if incomplete); error replies inside go to ``errors``.
+    RESP2 and RESP3 (redis-py may speak either)."""
+    cdef Py_ssize_t eol, i
+    cdef int64_t n
+    cdef char kind
+    if pos >= end:
+        return -1
+    eol = line_end(p, pos, end)
+    if eol < 0:
+        return -1
+    kind = p[pos]
+    if kind == b'-':
+        errors.append(PyBytes_FromStringAndSize(p + pos + 1, eol - pos - 1).decode())
+        return eol + 2
+    if kind in b'+:,_#(':
+        return eol + 2
+    n = parse_int(p, pos + 1, eol)
+    if kind in b'$=!':
+        if n < 0:
+            return eol + 2
+        if eol + 2 + n + 2 > end:
+            return -1
+        if kind == b'!':
+            errors.append(PyBytes_FromStringAndSize(p + eol + 2, n).decode())
+        return eol + 2 + n + 2
+    if kind in b'*~>%':
+        if kind == b'%':
+            n *= 2
+        pos = eol + 2
+        for i in range(n):
+            pos = skip(p, pos, end, errors)
+            if pos < 0:
+                return -1
+        return pos
+    raise ValueError(f"unexpected RESP type byte {kind!r}")
+
+
+def skip_reply(bytes data, Py_ssize_t pos):
+    """``(end, errors)``: where the reply starting at ``pos`` ends (-1 when ``data`` holds
+    only part of it) and the texts of the error replies in it."""
+    cdef list errors = []
+    cdef Py_ssize_t stop = skip(PyBytes_AS_STRING(data), pos, PyBytes_GET_SIZE(data), errors)
+    return stop, errors
+
+
+cdef double parse_code(const char* p, Py_ssize_t start, Py_ssize_t stop):
+    """The float of a history code: NaN for NA and non-numbers (Str, Coord)."""
+    cdef char tmp[64]
+    cdef char* tail
+    cdef Py_ssize_t n = stop - start
+    cdef double v
+    if n <= 0 or n >= 63:
+        return NAN
+    memcpy(tmp, p + start, n)
+    tmp[n] = 0
+    if tmp[0] == b'i':
+        return INFINITY if n == 3 and tmp[1] == b'n' and tmp[2] == b'f' else NAN
+    if n == 4 and tmp[0] == b'-' and tmp[1] == b'i':
+        return -INFINITY
+    if not (tmp[0] == b'-' or b'0' <= tmp[0] <= b'9'):
+        return NAN
+    v = strtod(tmp, &tail)
+    if tail != tmp + n:
+        return NAN
+    return v
+
+
+cdef Py_ssize_t string_at(const char* p, Py_ssize_t pos, Py_ssize_t end,
+                          Py_ssize_t* start) except -2:
+    """A bulk or simple string at ``pos``: sets ``start``, returns its end (-1 if
+    incomplete)."""
+    cdef Py_ssize_t eol = line_end(p, pos, end)
+    cdef int64_t n
+    if eol < 0:
+        return -1
+    if p[pos] == b'+' or p[pos] == b',':
+        start[0] = pos + 1
+        return eol
+    if p[pos] != b'$':
+        raise ValueError("expected a RESP string")
+    n = parse_int(p, pos + 1, eol)
+    start[0] = eol + 2
+    if eol + 2 + n + 2 > end:
+        return -1
+    return eol + 2 + n
+
+
+def parse_ts_range(bytes data, Py_ssize_t pos, int64_t offset):
+    """A TS.RANGE reply at ``pos`` as ``(ts int64 - offset, values float64, end)``."""
+    cdef const char* p = PyBytes_AS_STRING(data)
+    cdef Py_ssize_t end = PyBytes_GET_SIZE(data), eol, i, s = 0, stop
+    cdef int64_t n
+    eol = line_end(p, pos, end)
+    if eol < 0 or p[pos] != b'*':
+        raise ValueError("expected a RESP array")
+    n = parse_int(p, pos + 1, eol)
+    out_ts = np.empty(max(n, 0), dtype=np.int64)
+    out_v = np.empty(max(n, 0), dtype=np.float64)
+    cdef int64_t[::1] t = out_ts
+    cdef double[::1] v = out_v
+    pos = eol + 2
+    for i in range(n):
+        if (pos + 4 > end or p[pos] != b'*' or p[pos + 1] != b'2' or p[pos + 2] != b'\r'
+                or p[pos + 3] != b'\n'):
+            raise ValueError("expected a RESP sample pair")
+        pos += 4
+        eol = line_end(p, pos, end)
+        if eol < 0 or p[pos] != b':':
+            raise ValueError("expected a RESP integer")
+        t[i] = parse_int(p, pos + 1, eol) - offset
+        stop = string_at(p, eol + 2, end, &s)
+        if stop < 0:
+            raise ValueError("truncated RESP reply")
+        v[i] = parse_code(p, s, stop)
+        pos = stop + 2
+    return out_ts, out_v, pos
+
+
+def parse_members(bytes data, Py_ssize_t pos):
+    """A ZRANGEBYSCORE reply of ``<ms>:<code>`` members as ``(ts int64, values float64,
+    end)``."""
+    cdef const char* p = PyBytes_AS_STRING(data)
+    cdef Py_ssize_t end = PyBytes_GET_SIZE(data), eol, i, s = 0, stop, colon
+    cdef int64_t n
+    eol = line_end(p, pos, end)
+    if eol < 0 or p[pos] != b'*':
+        raise ValueError("expected a RESP array")
+    n = parse_int(p, pos + 1, eol)
+    out_ts = np.empty(max(n, 0), dtype=np.int64)
+    out_v = np.empty(max(n, 0), dtype=np.float64)
+    cdef int64_t[::1] t = out_ts
+    cdef double[::1] v = out_v
+    pos = eol + 2
+    for i in range(n):
+        stop = string_at(p, pos, end, &s)
+        if stop < 0:
+            raise ValueError("truncated RESP reply")
+        colon = s
+        while colon < stop and p[colon] != b':':
+            colon += 1
+        if colon == stop:
+            raise ValueError("history member without ':'")
+        t[i] = parse_int(p, s, colon)
+        v[i] = parse_code(p, colon + 1, stop)
+        pos = stop + 2
+    return out_ts, out_v, pos

@@ -1,0 +1,413 @@
+"""The numpy bulk path: ``write_arrays``, ``write_many``, ``read_arrays``.
+
+Input is checked and normalized with numpy, never sample by sample in Python: timestamps
+(int64 epoch ms or any ``datetime64``) are floored to the point's precision, sorted (stable)
+and de-duplicated (the last of equal timestamps wins); timestamps before 1950 (in the point's
+tz) are refused.  Values are float64 (or bool) and stored as given: the raw path does not
+round through float32 as ``his.write`` does.  Only Number and Bool points take arrays.
+
+Commands are built by :mod:`.wire` (native: ``hxredis._fastcore.hisbuf``) in chunks of
+:data:`CHUNK` samples and sent over one connection while the server works: the commands of
+point *i* go out before the replies of point *i - 1* are read, and replies are scanned in
+place, never turned into Python objects per sample.
+
+**Atomicity unit: one point.**  Each point's samples are one ``MULTI`` ... ``EXEC``: a
+``prepare`` script (creates the history, drops entries at the written timestamps that the
+bulk commands would not replace), the ``TS.MADD`` or ``ZADD`` chunks and a ``finish`` script
+(publishes the summary; if the record was removed meanwhile it deletes the history, so no
+orphan keys).  Other processes see all of a point's samples or none; a ``write_many`` that
+fails part-way has written the points before the failing one.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..client import as_text
+from ..errors import ConnectionError, HisConfigError, HisWriteError, ServerError, UnknownRecError
+from ..redis_errors import redis_failures
+from ..resp import pack_command
+from ..values import Ref, Span
+from . import wire
+from .backend import Backend, Summary
+from .point import PointConfig, epoch_ms, point_config, read_config, span_ms
+from .timeseries import OFFSET_MS
+
+if TYPE_CHECKING:
+    from .facade import History
+
+__all__ = ["CHUNK", "BulkPath"]
+
+CHUNK = 10_000
+"""Samples per TS.MADD / ZADD command."""
+
+_RECV = 1 << 22
+
+
+class _Raw:
+    """One pooled connection used for raw RESP: send bytes, scan replies in place."""
+
+    def __init__(self, client: Any, server: str) -> None:
+        self._pool = client.connection_pool
+        self._server = server
+        self.conn = self._pool.get_connection()
+        self._data = b""
+        self._pos = 0
+        self._broken = False
+        with redis_failures(server):
+            self.conn.connect()
+
+    def send(self, data: bytes) -> None:
+        with self._failures():
+            self.conn._sock.sendall(data)
+
+    def reply(self) -> tuple[bytes, int, int, list[str]]:
+        """The next reply: ``(buffer, start, end, errors in it)``.
+
+        Everything the socket has ready is read before the buffer is scanned again, so a
+        large reply is scanned a few times, not once per received chunk."""
+        while True:
+            end, errors = wire.skip_reply(self._data, self._pos)
+            if end >= 0:
+                start, self._pos = self._pos, end
+                return self._data, start, end, errors
+            pieces = [self._data[self._pos :]]
+            with self._failures():
+                sock = self.conn._sock
+                pieces.append(sock.recv(_RECV))
+                while pieces[-1] and select.select([sock], [], [], 0)[0]:
+                    pieces.append(sock.recv(_RECV))
+            if not pieces[-1]:
+                self._broken = True
+                raise ConnectionError(f"Redis at {self._server} closed the connection")
+            self._data = b"".join(pieces)
+            self._pos = 0
+
+    def _failures(self) -> Any:
+        raw = self
+
+        class _Guard:
+            def __enter__(self) -> None:
+                return None
+
+            def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+                if isinstance(exc, (OSError, socket.timeout)):
+                    raw._broken = True
+                    raise ConnectionError(
+                        f"lost Redis at {raw._server} during a bulk history transfer ({exc}); "
+                        "points whose reply was not read may or may not be written"
+                    ) from exc
+                return False
+
+        return _Guard()
+
+    def close(self, failed: bool) -> None:
+        if failed or self._broken or self._pos != len(self._data):
+            self.conn.disconnect()  # replies may still be on their way
+        self._pool.release(self.conn)
+
+
+class BulkPath:
+    """The bulk methods of ``db.his`` (see the module docstring)."""
+
+    def __init__(self, his: History) -> None:
+        self._his = his
+
+    # ------------------------------------------------------------------------------------------
+    # writes
+    # ------------------------------------------------------------------------------------------
+
+    def write_many(self, data: Mapping[Ref | str, tuple[Any, Any]]) -> int:
+        """Write ``{id: (ts, values)}``; the number of samples written (see the module
+        docstring for the atomicity unit).  Every point is checked before anything is sent."""
+        his = self._his
+        his._folio._check_write()
+        if not isinstance(data, Mapping):
+            raise TypeError(f"write_many takes a mapping of id -> (ts, values), not {data!r}")
+        jobs = []
+        for id, arrays in data.items():
+            rec = his._rec(id)
+            config = point_config(rec)
+            if config.kind not in ("Number", "Bool"):
+                raise HisConfigError(
+                    rec, f"Bulk history writes take Number and Bool points, not {config.kind}"
+                )
+            if not isinstance(arrays, (tuple, list)) or len(arrays) != 2:
+                raise TypeError(f"write_many values must be (ts, values) pairs, not {arrays!r}")
+            ts, vals = _normalize(rec, config, *arrays)
+            if len(ts):
+                jobs.append((rec, config, ts, vals))
+        if not jobs:
+            return 0
+        backends = his._stored_backends([j[0]["id"].id for j in jobs])
+        total = 0
+        pending: list[tuple[Any, ...]] = []
+        failures: list[BaseException] = []
+        raw = _Raw(his._folio.client, his._zset.server)
+        failed = True
+        try:
+            for rec, config, ts, vals in jobs:
+                backend = backends.get(rec["id"].id) or his._preferred(config)
+                raw.send(self._commands(backend, rec["id"].id, ts, vals))
+                pending.append((rec, config, ts, vals, backend))
+                if len(pending) > 1:
+                    total += self._finish(raw, pending.pop(0), failures)
+            while pending:
+                total += self._finish(raw, pending.pop(0), failures)
+            failed = False
+        finally:
+            raw.close(failed)
+        if failures:
+            raise failures[0]
+        return total
+
+    def _commands(self, backend: Backend, rec_id: str, ts: Any, vals: Any) -> bytes:
+        keys = backend.key_args(rec_id)
+        sha = backend.sha()
+        parts = [
+            pack_command("MULTI"),
+            pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "prepare", ts.tobytes()),
+        ]
+        main = keys[0].encode()
+        if backend.name == "timeseries":
+            for i in range(0, len(ts), CHUNK):
+                parts.append(wire.ts_madd(main, ts[i : i + CHUNK], vals[i : i + CHUNK], OFFSET_MS))
+            special = ~np.isfinite(vals)
+            if special.any():
+                side = keys[1].encode()
+                parts.append(wire.zadd(side, ts[special], vals[special], OFFSET_MS))
+        else:
+            for i in range(0, len(ts), CHUNK):
+                parts.append(wire.zadd(main, ts[i : i + CHUNK], vals[i : i + CHUNK], 0))
+        parts.append(pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "finish"))
+        parts.append(pack_command("EXEC"))
+        return b"".join(parts)
+
+    def _finish(self, raw: _Raw, job: tuple[Any, ...], failures: list[BaseException]) -> int:
+        """Read one point's replies; its sample count, or 0 with the failure noted."""
+        rec, config, ts, vals, backend = job
+        queued = (
+            2
+            + _chunks(len(ts))
+            + (1 if backend.name == "timeseries" and not np.isfinite(vals).all() else 0)
+        )
+        errors: list[str] = []
+        for _ in range(queued + 1):  # MULTI and the queued commands
+            errors += raw.reply()[3]
+        data, start, _, exec_errors = raw.reply()
+        if errors:
+            failures.append(
+                ServerError(f"bulk history write of @{rec['id'].id} refused: {errors[0]}")
+            )
+            return 0
+        first, last = _exec_ends(data, start)
+        prepared = _small(data, first)
+        finished = _small(data, last)
+        status = as_text(finished[0]) if isinstance(finished, list) else ""
+        if isinstance(prepared, list) and as_text(prepared[0]) == "backend":
+            other = self._his._by_type[as_text(prepared[1])]
+            return self._retry(rec, config, ts, vals, other, failures)
+        if status == "gone":
+            failures.append(UnknownRecError(f"@{rec['id'].id}"))
+            return 0
+        if exec_errors or status != "ok":
+            why = (exec_errors or [finished])[0]
+            failures.append(ServerError(f"bulk history write of @{rec['id'].id} failed: {why}"))
+            return 0
+        self._his._summary(rec["id"].id, Summary.parse(finished[1]))
+        return len(ts)
+
+    def _retry(
+        self,
+        rec: Any,
+        config: PointConfig,
+        ts: Any,
+        vals: Any,
+        backend: Backend,
+        failures: list[BaseException],
+    ) -> int:
+        raw = _Raw(self._his._folio.client, backend.server)
+        failed = True
+        try:
+            raw.send(self._commands(backend, rec["id"].id, ts, vals))
+            count = self._finish(raw, (rec, config, ts, vals, backend), failures)
+            failed = False
+            return count
+        finally:
+            raw.close(failed)
+
+    # ------------------------------------------------------------------------------------------
+    # reads
+    # ------------------------------------------------------------------------------------------
+
+    def read_arrays(
+        self, id: Ref | str, span: Any = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The samples of a Number or Bool point in ``span`` (all without one; no padding) as
+        ``(int64 epoch ms, float64)``; NA reads as NaN, Bool as 1.0 / 0.0."""
+        his = self._his
+        rec = his._rec(id)
+        config = read_config(rec)
+        if config.kind not in ("Number", "Bool"):
+            raise HisConfigError(
+                rec, f"read_arrays takes Number and Bool points, not {config.kind}"
+            )
+        if span is not None and not isinstance(span, Span):
+            raise TypeError(f"span must be a hx.Span or None, not {type(span).__name__}")
+        lo, hi = span_ms(span) if span is not None else (None, None)
+        rec_id = rec["id"].id
+        backend = his._stored_backends([rec_id]).get(rec_id)
+        if backend is None:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        keys = backend.key_args(rec_id)
+        raw = _Raw(his._folio.client, backend.server)
+        failed = True
+        try:
+            if backend.name == "timeseries":
+                start = "-" if lo is None else max(lo + OFFSET_MS, 0)
+                stop = "+" if hi is None else hi + OFFSET_MS
+                if hi is not None and hi + OFFSET_MS < 0:
+                    failed = False
+                    return np.empty(0, np.int64), np.empty(0, np.float64)
+                zlo = "-inf" if lo is None else start
+                zhi = "+inf" if hi is None else stop
+                raw.send(
+                    pack_command("MULTI")
+                    + pack_command("TS.RANGE", keys[0], start, stop)
+                    + pack_command("ZRANGEBYSCORE", keys[1], zlo, zhi)
+                    + pack_command("EXEC")
+                )
+                errors = []
+                for _ in range(3):
+                    errors += raw.reply()[3]
+                data, pos, _, exec_errors = raw.reply()
+                if errors or exec_errors:
+                    raise ServerError(
+                        f"history read of @{rec_id} failed: {(errors or exec_errors)[0]}"
+                    )
+                pos = data.index(b"\r\n", pos) + 2  # the EXEC array header
+                ts, vals, pos = wire.parse_ts_range(data, pos, OFFSET_MS)
+                side_ts, side_vals, _ = wire.parse_members(data, pos)
+                if len(side_ts):
+                    at = np.searchsorted(ts, side_ts - OFFSET_MS)
+                    vals[at] = side_vals
+            else:
+                zlo = "-inf" if lo is None else lo
+                zhi = "+inf" if hi is None else hi
+                raw.send(pack_command("ZRANGEBYSCORE", keys[0], zlo, zhi))
+                data, pos, _, errors = raw.reply()
+                if errors:
+                    raise ServerError(f"history read of @{rec_id} failed: {errors[0]}")
+                ts, vals, _ = wire.parse_members(data, pos)
+            failed = False
+        finally:
+            raw.close(failed)
+        return ts, vals
+
+
+def _chunks(n: int) -> int:
+    return (n + CHUNK - 1) // CHUNK
+
+
+def _exec_ends(data: bytes, start: int) -> tuple[int, int]:
+    """Positions of the first and the last element of the EXEC array at ``start``."""
+    eol = data.index(b"\r\n", start)
+    count = int(data[start + 1 : eol])
+    pos = first = eol + 2
+    last = pos
+    for _ in range(count):
+        last = pos
+        pos = wire.skip_reply(data, pos)[0]
+    return first, last
+
+
+def _small(data: bytes, pos: int) -> Any:
+    """A short reply (a script's) as Python values."""
+    eol = data.index(b"\r\n", pos)
+    kind, head = data[pos : pos + 1], data[pos + 1 : eol]
+    if kind in (b"+", b"-", b","):
+        return head
+    if kind == b"_":
+        return None
+    if kind == b":":
+        return int(head)
+    if kind == b"$":
+        n = int(head)
+        return None if n < 0 else data[eol + 2 : eol + 2 + n]
+    items = []
+    pos = eol + 2
+    for _ in range(int(head)):
+        items.append(_small(data, pos))
+        pos = wire.skip_reply(data, pos)[0]
+    return items
+
+
+def _normalize(
+    rec: Mapping[str, Any], config: PointConfig, ts: Any, values: Any
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Checked, floored, sorted, de-duplicated (last wins) ``(ts, values)``."""
+    ms = _epoch_ms(np.asarray(ts))
+    vals = np.asarray(values)
+    if ms.ndim != 1 or vals.ndim != 1 or len(ms) != len(vals):
+        raise ValueError(
+            f"ts and values must be 1-D arrays of one length, not {ms.shape} and {vals.shape}"
+        )
+    if vals.dtype == np.bool_:
+        if config.kind != "Bool":
+            raise HisWriteError(
+                rec, f'Mismatched value type, rec kind "{config.kind}" != item type "Bool"'
+            )
+        vals = vals.astype(np.float64)
+    elif vals.dtype.kind in "iuf":
+        vals = vals.astype(np.float64)
+        if config.kind == "Bool" and not np.isin(vals, (0.0, 1.0)).all():
+            raise HisWriteError(rec, "Bool point takes bool values (or 0 and 1)")
+    else:
+        raise TypeError(f"values must be a float or bool array, not {vals.dtype}")
+    if len(ms) == 0:
+        return ms, vals
+    floor = epoch_ms(datetime(1950, 1, 1, tzinfo=config.zone))
+    if ms.min() < floor:
+        bad = int(ms[ms < floor][0])
+        raise HisWriteError(rec, f"Timestamps before 1950 not supported: {bad} ms")
+    p = config.precision_ms
+    if p != 1:
+        ms = ms // p * p
+    order = np.argsort(ms, kind="stable")
+    ms, vals = ms[order], vals[order]
+    keep = np.ones(len(ms), dtype=bool)
+    keep[:-1] = ms[1:] != ms[:-1]
+    return np.ascontiguousarray(ms[keep]), np.ascontiguousarray(vals[keep])
+
+
+_PER_MS = {
+    "ms": (1, 1),
+    "s": (1000, 1),
+    "m": (60_000, 1),
+    "h": (3_600_000, 1),
+    "D": (86_400_000, 1),
+    "us": (1, 1000),
+    "ns": (1, 1_000_000),
+}
+
+
+def _epoch_ms(ts: np.ndarray) -> npt.NDArray[np.int64]:
+    if ts.dtype.kind == "M":
+        unit, count = np.datetime_data(ts.dtype)
+        if unit not in _PER_MS:
+            raise TypeError(f"unsupported datetime64 unit {unit!r}")
+        if np.isnat(ts).any():
+            raise ValueError("ts contains NaT")
+        mul, div = _PER_MS[unit]
+        raw = ts.view(np.int64)
+        return raw * (mul * count) if div == 1 else raw * count // div
+    if ts.dtype.kind in "iu":
+        return ts.astype(np.int64)
+    raise TypeError(f"ts must be int64 epoch ms or datetime64, not {ts.dtype}")

@@ -1,0 +1,193 @@
+"""The bulk history wire format: numpy arrays to RESP commands, RESP replies to numpy arrays.
+
+The native versions in ``hxredis._fastcore.hisbuf`` serve when built; the ``py_*``
+functions here are their references (identical results, byte for byte):
+
+* :func:`ts_madd` one ``TS.MADD`` command (timestamps + offset; a non-finite value is
+  written as its ``0`` placeholder, see :mod:`.timeseries`);
+* :func:`zadd` one ``ZADD`` command of ``<ms>:<code>`` members (see :mod:`.codes`);
+* :func:`skip_reply` where a reply ends in a buffer, and the error replies inside it (RESP2
+  and RESP3);
+* :func:`parse_ts_range`, :func:`parse_members`: ``TS.RANGE`` and ``ZRANGEBYSCORE``
+  replies as ``(int64 ms, float64)`` arrays (NaN for NA, Str and Coord codes).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import _fastcore
+
+__all__ = [
+    "NATIVE",
+    "parse_members",
+    "parse_ts_range",
+    "py_parse_members",
+    "py_parse_ts_range",
+    "py_skip_reply",
+    "py_ts_madd",
+    "py_zadd",
+    "skip_reply",
+    "ts_madd",
+    "zadd",
+]
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+def _bulk(data: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(data), data)
+
+
+def _code(v: float) -> bytes:
+    return b"nan" if math.isnan(v) else repr(v).encode()
+
+
+def py_ts_madd(key: bytes, ts: Ints, vals: Floats, offset: int) -> bytes:
+    """Reference: one ``TS.MADD`` command."""
+    if len(ts) != len(vals):
+        raise ValueError("ts and vals differ in length")
+    out = [b"*%d\r\n" % (1 + 3 * len(ts)), _bulk(b"TS.MADD")]
+    for t, v in zip(ts.tolist(), vals.tolist(), strict=True):
+        value = _code(v) if math.isfinite(v) else b"0"
+        out += [_bulk(key), _bulk(b"%d" % (t + offset)), _bulk(value)]
+    return b"".join(out)
+
+
+def py_zadd(key: bytes, ts: Ints, vals: Floats, offset: int) -> bytes:
+    """Reference: one ``ZADD`` command of ``<ms>:<code>`` members."""
+    if len(ts) != len(vals):
+        raise ValueError("ts and vals differ in length")
+    out = [b"*%d\r\n" % (2 + 2 * len(ts)), _bulk(b"ZADD"), _bulk(key)]
+    for t, v in zip(ts.tolist(), vals.tolist(), strict=True):
+        stamp = b"%d" % (t + offset)
+        out += [_bulk(stamp), _bulk(stamp + b":" + _code(v))]
+    return b"".join(out)
+
+
+def _line(data: bytes, pos: int) -> int:
+    eol = data.find(b"\r\n", pos)
+    return eol
+
+
+def py_skip_reply(data: bytes, pos: int) -> tuple[int, list[str]]:
+    """Reference: ``(end, errors)`` of the reply at ``pos``; end -1 when incomplete."""
+    errors: list[str] = []
+    end = _skip(data, pos, errors)
+    return end, errors
+
+
+def _skip(data: bytes, pos: int, errors: list[str]) -> int:
+    if pos >= len(data):
+        return -1
+    eol = _line(data, pos)
+    if eol < 0:
+        return -1
+    kind = data[pos : pos + 1]
+    if kind == b"-":
+        errors.append(data[pos + 1 : eol].decode())
+        return eol + 2
+    if kind in (b"+", b":", b",", b"_", b"#", b"("):
+        return eol + 2
+    n = _int(data[pos + 1 : eol])
+    if kind in (b"$", b"=", b"!"):
+        if n < 0:
+            return eol + 2
+        if eol + 4 + n > len(data):
+            return -1
+        if kind == b"!":
+            errors.append(data[eol + 2 : eol + 2 + n].decode())
+        return eol + 4 + n
+    if kind in (b"*", b"~", b">", b"%"):
+        pos = eol + 2
+        for _ in range(n * 2 if kind == b"%" else n):
+            pos = _skip(data, pos, errors)
+            if pos < 0:
+                return -1
+        return pos
+    raise ValueError(f"unexpected RESP type byte {data[pos]!r}")
+
+
+def _int(text: bytes) -> int:
+    if not text or not text.lstrip(b"-").isdigit() or text.count(b"-") > 1 or text[1:2] == b"-":
+        raise ValueError("malformed RESP integer")
+    return int(text)
+
+
+def _string(data: bytes, pos: int) -> tuple[bytes, int]:
+    eol = _line(data, pos)
+    if eol < 0:
+        raise ValueError("truncated RESP reply")
+    if data[pos : pos + 1] in (b"+", b","):
+        return data[pos + 1 : eol], eol + 2
+    if data[pos : pos + 1] != b"$":
+        raise ValueError("expected a RESP string")
+    n = _int(data[pos + 1 : eol])
+    if eol + 4 + n > len(data):
+        raise ValueError("truncated RESP reply")
+    return data[eol + 2 : eol + 2 + n], eol + 4 + n
+
+
+def _parse_code(code: bytes) -> float:
+    if not code or len(code) >= 63:
+        return math.nan
+    if code == b"inf":
+        return math.inf
+    if code == b"-inf":
+        return -math.inf
+    if not (code[:1] == b"-" or code[:1].isdigit()) or code[:2] == b"-i":
+        return math.nan
+    try:
+        return float(code)
+    except ValueError:
+        return math.nan
+
+
+def _array(data: bytes, pos: int) -> tuple[int, int]:
+    eol = _line(data, pos)
+    if eol < 0 or data[pos : pos + 1] != b"*":
+        raise ValueError("expected a RESP array")
+    return _int(data[pos + 1 : eol]), eol + 2
+
+
+def py_parse_ts_range(data: bytes, pos: int, offset: int) -> tuple[Ints, Floats, int]:
+    """Reference: a ``TS.RANGE`` reply as ``(ts - offset, values, end)``."""
+    n, pos = _array(data, pos)
+    ts, vals = [], []
+    for _ in range(max(n, 0)):
+        if data[pos : pos + 4] != b"*2\r\n":
+            raise ValueError("expected a RESP sample pair")
+        eol = _line(data, pos + 4)
+        if eol < 0 or data[pos + 4 : pos + 5] != b":":
+            raise ValueError("expected a RESP integer")
+        ts.append(_int(data[pos + 5 : eol]) - offset)
+        code, pos = _string(data, eol + 2)
+        vals.append(_parse_code(code))
+    return np.array(ts, dtype=np.int64), np.array(vals, dtype=np.float64), pos
+
+
+def py_parse_members(data: bytes, pos: int) -> tuple[Ints, Floats, int]:
+    """Reference: a ``ZRANGEBYSCORE`` reply of members as ``(ts, values, end)``."""
+    n, pos = _array(data, pos)
+    ts, vals = [], []
+    for _ in range(max(n, 0)):
+        member, pos = _string(data, pos)
+        stamp, colon, code = member.partition(b":")
+        if not colon:
+            raise ValueError("history member without ':'")
+        ts.append(_int(stamp))
+        vals.append(_parse_code(code))
+    return np.array(ts, dtype=np.int64), np.array(vals, dtype=np.float64), pos
+
+
+_native = _fastcore.load("hisbuf")
+NATIVE = _native is not None
+ts_madd = _native.ts_madd if _native else py_ts_madd
+zadd = _native.zadd if _native else py_zadd
+skip_reply = _native.skip_reply if _native else py_skip_reply
+parse_ts_range = _native.parse_ts_range if _native else py_parse_ts_range
+parse_members = _native.parse_members if _native else py_parse_members
