@@ -27,13 +27,14 @@ def _no_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HXREDIS_URI", raising=False)
 
 
-def _run(code: str, *args: str) -> subprocess.Popen[str]:
+def _run(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -232,7 +233,8 @@ def test_only_the_owner_gets_in(tmp_path: Path) -> None:
 
 
 def test_nothing_left_behind(tmp_path: Path) -> None:
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("hxredis-*"))
+    temp = tmp_path / "tmp"  # the child's temporary directory, ours alone to look at
+    temp.mkdir()
     code = """
         import os, signal
         from hxredis.server import start_server
@@ -240,15 +242,16 @@ def test_nothing_left_behind(tmp_path: Path) -> None:
         print(srv.pid, srv.data_dir, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
         """
-    child = _run(code)
+    child = _run(code, env={"TMPDIR": str(temp)})
     out, _ = child.communicate(timeout=60)
     pid, directory = out.split()
+    assert Path(directory).parent == temp
     assert _wait_gone(int(pid))
     deadline = time.monotonic() + 5
     while Path(directory).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(directory).exists()
-    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("hxredis-*")) <= before
+    assert list(temp.iterdir()) == []
     data = tmp_path / "d"
     for _ in range(3):
         with hx.open(data_dir=data):

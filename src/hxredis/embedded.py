@@ -31,7 +31,7 @@ from .server import (
     STATE_FILE,
     USERS_FILE,
     RedisServer,
-    describe,
+    identify,
     make_private_dir,
     open_private,
     pid_alive,
@@ -133,7 +133,7 @@ def _attach(data_dir: Path, users: IO[bytes]) -> RedisServer | None:
     try:
         while True:
             try:
-                describe(server, client)
+                identify(server, client)
                 return server
             except redis.exceptions.AuthenticationError as exc:
                 raise ServerUnavailableError(

@@ -69,12 +69,12 @@ def loads(text: str | bytes) -> Any:
 def _number(n: Number) -> Any:
     val = n.val
     if math.isnan(val) or math.isinf(val):
-        text = "NaN" if math.isnan(val) else ("INF" if val > 0 else "-INF")
-        out: dict[str, Any] = {"_kind": "number", "val": text}
-    elif n.unit is None:
-        return int(val) if val.is_integer() and abs(val) < 2**53 else val
+        num: Any = "NaN" if math.isnan(val) else ("INF" if val > 0 else "-INF")
     else:
-        out = {"_kind": "number", "val": int(val) if val.is_integer() and abs(val) < 2**53 else val}
+        num = int(val) if val.is_integer() and abs(val) < 2**53 else val
+    if n.unit is None and not isinstance(num, str):
+        return num
+    out = {"_kind": "number", "val": num}
     if n.unit is not None:
         out["unit"] = n.unit
     return out

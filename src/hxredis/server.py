@@ -414,12 +414,12 @@ def _wait_ready(server: RedisServer, news: IO[bytes], log_file: Path, timeout: f
                     f"{_tail(log_file)}"
                 )
             time.sleep(0.02)
-        describe(server, client)
+        identify(server, client)
     finally:
         client.close()
 
 
-def describe(server: RedisServer, client: redis.Redis) -> None:
+def identify(server: RedisServer, client: redis.Redis) -> None:
     """Fill in ``server.version`` and ``server.modules`` from the server itself."""
     server.version = str(client.info("server")["redis_version"])
     server.modules = {m["name"]: int(m.get("ver", 0)) for m in RedisClient(client).module_list()}
