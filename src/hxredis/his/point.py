@@ -212,6 +212,7 @@ def float32_round(f: float) -> float:
     if (f.is_integer() and -1e12 <= f <= 1e12) or not math.isfinite(f):
         return f
     try:
-        return struct.unpack("<f", struct.pack("<f", f))[0]
+        rounded: float = struct.unpack("<f", struct.pack("<f", f))[0]
     except OverflowError:
         return math.copysign(math.inf, f)
+    return rounded + 0.0  # a tiny negative rounds to -0.0, which becomes 0.0 too
