@@ -9,7 +9,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, settings
 
-from hxredis.server import RedisServer
+from hxredis.server import RedisServer, start_server
 
 pytest_plugins = ["hxredis.testing"]
 
@@ -56,3 +56,23 @@ def open_db(redis_server: RedisServer, db_name: str):
 def db(open_db):
     """A Folio on a fresh database of the parametrized server (both servers in turn)."""
     return open_db()
+
+
+@pytest.fixture(params=[True, False], ids=["stack", "plain"])
+def private_server(request: pytest.FixtureRequest, tmp_path):
+    """A server of this test only (each kind in turn), persisting into tmp_path/data so that
+    it can be restarted (:func:`helpers.folio_util.restart`)."""
+    server = start_server(timeseries=request.param, persistence=True, data_dir=tmp_path / "data")
+    server.test_timeseries = request.param  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def proxy(redis_server: RedisServer):
+    """A ReplyDroppingProxy in front of the parametrized server."""
+    from helpers.proxy import ReplyDroppingProxy
+
+    p = ReplyDroppingProxy(redis_server.port)
+    yield p
+    p.close()

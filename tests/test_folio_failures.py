@@ -4,15 +4,13 @@ and leaves the Folio usable; the cache changes only after Redis confirmed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from helpers.folio_util import (
     add_rec,
     commit,
     keys_of,
     rec_state,
+    restart,
     stored_trio,
     stored_version,
     wait_for,
@@ -20,7 +18,7 @@ from helpers.folio_util import (
 from helpers.proxy import ReplyDroppingProxy
 
 import hxredis as hx
-from hxredis.server import RedisServer, start_server
+from hxredis.server import RedisServer
 
 M = hx.MARKER
 
@@ -30,25 +28,6 @@ UNREACHABLE = hx.ConnectionError
 
 def n(val: float) -> hx.Number:
     return hx.Number(val)
-
-
-@pytest.fixture(params=[True, False], ids=["stack", "plain"])
-def private_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisServer]:
-    """A server of this test only, persisting into tmp_path/data so it can be restarted."""
-    server = start_server(timeseries=request.param, persistence=True, data_dir=tmp_path / "data")
-    server.test_timeseries = request.param  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-
-
-def restart(server: RedisServer) -> RedisServer:
-    """Start the same kind of server again on the same port and data directory."""
-    return start_server(
-        timeseries=server.test_timeseries,  # type: ignore[attr-defined]
-        persistence=True,
-        data_dir=server.data_dir,
-        port=server.port,
-    )
 
 
 def test_commit_while_redis_is_stopped(private_server: RedisServer, db_name: str) -> None:
@@ -130,13 +109,6 @@ def test_close_while_redis_is_stopped(private_server: RedisServer, db_name: str)
     private_server.stop()
     db.close()
     assert db.is_closed
-
-
-@pytest.fixture
-def proxy(redis_server: RedisServer) -> Iterator[ReplyDroppingProxy]:
-    p = ReplyDroppingProxy(redis_server.port)
-    yield p
-    p.close()
 
 
 def test_reply_lost_is_settled_as_applied(

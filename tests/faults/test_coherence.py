@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.folio_util import add_rec, keys_of, rec_state, stored_version, wait_for
+from helpers.folio_util import add_rec, keys_of, rec_state, restart, stored_version, wait_for
 from helpers.proxy import ReplyDroppingProxy
 
 import hxredis as hx
-from hxredis.server import RedisServer, start_server
+from hxredis.server import RedisServer
 
 M = hx.MARKER
 
@@ -123,13 +122,6 @@ def test_readers_never_see_an_empty_database_during_a_reload(
 # ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def proxy(redis_server: RedisServer) -> Iterator[ReplyDroppingProxy]:
-    p = ReplyDroppingProxy(redis_server.port)
-    yield p
-    p.close()
-
-
 def test_failed_reload_keeps_cache_and_transient_tags(
     proxy: ReplyDroppingProxy, redis_server: RedisServer, db_name: str
 ) -> None:
@@ -153,25 +145,6 @@ def test_failed_reload_keeps_cache_and_transient_tags(
 # ------------------------------------------------------------------------------------------
 # item 5: Redis lost or rolled back data
 # ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=[True, False], ids=["stack", "plain"])
-def private_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisServer]:
-    """A server of this test only, persisting into tmp_path/data so it can be restarted."""
-    server = start_server(timeseries=request.param, persistence=True, data_dir=tmp_path / "data")
-    server.test_timeseries = request.param  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-
-
-def restart(server: RedisServer, data_dir: Path | None = None) -> RedisServer:
-    server.stop()
-    return start_server(
-        timeseries=server.test_timeseries,  # type: ignore[attr-defined]
-        persistence=True,
-        data_dir=data_dir or server.data_dir,
-        port=server.port,
-    )
 
 
 def test_restart_with_an_empty_data_directory(

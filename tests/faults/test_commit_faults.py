@@ -28,7 +28,7 @@ def n(val: float) -> hx.Number:
 
 
 @pytest.fixture(params=[True, False], ids=["stack", "plain"])
-def private_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
+def pausable_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
     """A server of this test only, free to pause and reconfigure."""
     server = start_server(timeseries=request.param)
     yield server
@@ -59,13 +59,13 @@ def stream_entries(db: hx.Folio) -> int:
 
 
 def test_commits_while_the_server_is_paused_apply_once(
-    private_server: RedisServer, db_name: str
+    pausable_server: RedisServer, db_name: str
 ) -> None:
     """The server is paused longer than the socket timeout.  Each commit either applies
     exactly once and reports success, or reports a TimeoutError saying it was not applied
     (when no connection could be made to send it).  It used to be re-sent: 'Rec already
     exists', a ConcurrentChangeError, a FORCE update applied twice."""
-    with hx.open(private_server.url, name=db_name, socket_timeout=0.5) as db:
+    with hx.open(pausable_server.url, name=db_name, socket_timeout=0.5) as db:
         rec = add_rec(db, {"dis": "a", "v": n(0)})
         for diff in (
             hx.Diff.make_add({"dis": "b"}),
@@ -73,7 +73,7 @@ def test_commits_while_the_server_is_paused_apply_once(
             hx.Diff(rec, {"v": n(2)}, hx.Diff.FORCE),
         ):
             ver, entries = stored_version(db), stream_entries(db)
-            timer = pause(private_server, 1.5)
+            timer = pause(pausable_server, 1.5)
             try:
                 result = db.commit(diff).new_rec
             except hx.TimeoutError as exc:
@@ -86,30 +86,30 @@ def test_commits_while_the_server_is_paused_apply_once(
             assert stored_version(db) == ver + 1
             assert stream_entries(db) == entries + 1
             assert db.read_by_id(result["id"]) == result
-            with hx.open(private_server.url, name=db_name, follow=False) as fresh:
+            with hx.open(pausable_server.url, name=db_name, follow=False) as fresh:
                 assert fresh.read_by_id(result["id"])["mod"] == result["mod"]
 
 
 def test_a_commit_whose_outcome_cannot_be_known(
-    private_server: RedisServer, db_name: str, monkeypatch: pytest.MonkeyPatch
+    pausable_server: RedisServer, db_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Redis stays unreachable past the settling deadline: CommitOutcomeUnknownError (a
     CommitError), nothing re-sent; once Redis is back, sync() shows what really happened."""
     monkeypatch.setattr(store, "_RESOLVE_SECONDS", 1.0)
-    with hx.open(private_server.url, name=db_name, socket_timeout=0.3) as db:
+    with hx.open(pausable_server.url, name=db_name, socket_timeout=0.3) as db:
         rec = add_rec(db, {"dis": "a", "v": n(0)})
         ver = stored_version(db)
-        timer = pause(private_server, 3.0)
+        timer = pause(pausable_server, 3.0)
         with pytest.raises(hx.CommitOutcomeUnknownError, match="cannot be known") as raised:
             db.commit(hx.Diff(rec, {"v": n(1)}))
         assert isinstance(raised.value, hx.CommitError)
-        assert f"127.0.0.1:{private_server.port}" in str(raised.value)
+        assert f"127.0.0.1:{pausable_server.port}" in str(raised.value)
         assert db.read_by_id(rec["id"])["v"] == n(0)  # the cache shows only what was confirmed
         timer.join()
         db.sync()
         stored = stored_version(db)
         assert stored in (ver, ver + 1)  # applied once, or not at all: never twice
-        with hx.open(private_server.url, name=db_name, follow=False) as fresh:
+        with hx.open(pausable_server.url, name=db_name, follow=False) as fresh:
             truth = fresh.read_by_id(rec["id"])
         assert db.read_by_id(rec["id"])["v"] == truth["v"] == n(stored - ver)
 
@@ -148,11 +148,11 @@ def store_args(write: store.RecordWrite) -> list:
 
 
 def test_reads_answer_while_a_commit_waits_on_a_paused_server(
-    private_server: RedisServer, db_name: str
+    pausable_server: RedisServer, db_name: str
 ) -> None:
-    with hx.open(private_server.url, name=db_name, socket_timeout=2) as db:
+    with hx.open(pausable_server.url, name=db_name, socket_timeout=2) as db:
         recs = [add_rec(db, {"dis": f"r{i}", "point": M}) for i in range(5)]
-        timer = pause(private_server, 3.0)
+        timer = pause(pausable_server, 3.0)
         committing = threading.Thread(target=lambda: db.commit(hx.Diff(recs[0], {"x": M})))
         committing.start()
         try:
@@ -174,10 +174,10 @@ def test_reads_answer_while_a_commit_waits_on_a_paused_server(
 # ------------------------------------------------------------------------------------------
 
 
-def test_unreachable_server(private_server: RedisServer, db_name: str) -> None:
-    url, port = private_server.url, private_server.port
+def test_unreachable_server(pausable_server: RedisServer, db_name: str) -> None:
+    url, port = pausable_server.url, pausable_server.port
     db = hx.open(url, name=db_name)
-    private_server.stop()
+    pausable_server.stop()
     try:
         with pytest.raises(hx.ConnectionError, match=f"127.0.0.1:{port}") as raised:
             add_rec(db, {"dis": "a"})
@@ -200,16 +200,16 @@ def test_wrong_password() -> None:
         assert isinstance(raised.value, PermissionError)
 
 
-def test_a_user_without_permission(private_server: RedisServer, db_name: str) -> None:
-    admin = private_server.client()
+def test_a_user_without_permission(pausable_server: RedisServer, db_name: str) -> None:
+    admin = pausable_server.client()
     admin.acl_setuser("nobody", enabled=True, passwords=["+pw"], keys=["*"], commands=["+ping"])
-    url = f"redis://nobody:pw@127.0.0.1:{private_server.port}/0"
+    url = f"redis://nobody:pw@127.0.0.1:{pausable_server.port}/0"
     with pytest.raises(hx.AuthenticationError, match="lacks a permission"):
         hx.open(url, name=db_name)
 
 
-def test_server_out_of_memory(private_server: RedisServer, db_name: str) -> None:
-    with hx.open(private_server.url, name=db_name) as db:
+def test_server_out_of_memory(pausable_server: RedisServer, db_name: str) -> None:
+    with hx.open(pausable_server.url, name=db_name) as db:
         rec = add_rec(db, {"dis": "a"})
         used = db.client.info("memory")["used_memory"]
         db.client.config_set("maxmemory", used // 2)
@@ -223,8 +223,8 @@ def test_server_out_of_memory(private_server: RedisServer, db_name: str) -> None
         assert db.read_by_id(rec["id"])["dis"] == "a"
 
 
-def test_read_only_replica(private_server: RedisServer, db_name: str) -> None:
-    with hx.open(private_server.url, name=db_name) as db:
+def test_read_only_replica(pausable_server: RedisServer, db_name: str) -> None:
+    with hx.open(pausable_server.url, name=db_name) as db:
         add_rec(db, {"dis": "a"})
         with start_server(timeseries=False) as unreachable_primary:
             port = unreachable_primary.port
@@ -238,22 +238,22 @@ def test_read_only_replica(private_server: RedisServer, db_name: str) -> None:
             db.client.replicaof("NO", "ONE")
 
 
-def test_server_busy_running_a_script(private_server: RedisServer, db_name: str) -> None:
-    with hx.open(private_server.url, name=db_name) as db:
+def test_server_busy_running_a_script(pausable_server: RedisServer, db_name: str) -> None:
+    with hx.open(pausable_server.url, name=db_name) as db:
         add_rec(db, {"dis": "a"})
         db.client.config_set("busy-reply-threshold", 100)
-        looping = private_server.client()
+        looping = pausable_server.client()
         spinner = threading.Thread(target=_spin, args=(looping,))
         spinner.start()
         try:
-            admin = private_server.client()
+            admin = pausable_server.client()
             while not _busy(admin):
                 pass
             with pytest.raises(hx.ServerError, match="busy running a script") as raised:
                 add_rec(db, {"dis": "b"})
             assert raised.value.code == "BUSY"
         finally:
-            private_server.client().script_kill()
+            pausable_server.client().script_kill()
             spinner.join()
         assert add_rec(db, {"dis": "c"})["dis"] == "c"
         assert db.read_count("dis") == 2

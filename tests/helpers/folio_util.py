@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import hxredis as hx
 from hxredis.keys import KeySchema
+from hxredis.server import RedisServer, start_server
 
 
 def add_rec(db: hx.Folio, tags: Mapping[str, Any], id: hx.Ref | None = None) -> hx.Rec:
@@ -88,3 +90,15 @@ def stored_trio(db: hx.Folio, rec_id: str, prefix: str = "hx") -> str | None:
 def stored_version(db: hx.Folio, prefix: str = "hx") -> int:
     """The version counter Redis holds for the database."""
     return int(db.client.get(keys_of(db, prefix).ver) or 0)
+
+
+def restart(server: RedisServer, data_dir: Path | None = None) -> RedisServer:
+    """Stop ``server`` (a ``private_server``) and start the same kind again on the same port,
+    on its data directory or on ``data_dir``."""
+    server.stop()
+    return start_server(
+        timeseries=server.test_timeseries,  # type: ignore[attr-defined]
+        persistence=True,
+        data_dir=data_dir or server.data_dir,
+        port=server.port,
+    )
