@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -32,7 +34,7 @@ from .auth import ROLES, AuthFailed, Session, UserStore, http_key_base, parse_au
 from .formats import FORMATS, HttpError, decode_request, encode_response, negotiate, query_grid
 from .grids import EMPTY, OpError, error_grid
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 log = logging.getLogger("hxredis.http")
 
@@ -236,3 +238,19 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = server
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of ``hxredis serve`` in a uvicorn worker process, configured by the serve
+    command through ``HXREDIS_HTTP_*`` environment variables (never on a command line)."""
+    env = os.environ
+    options: dict[str, Any] = {}
+    if env.get("HXREDIS_HTTP_DATA_DIR"):
+        options["data_dir"] = Path(env["HXREDIS_HTTP_DATA_DIR"])
+    return create_app(
+        env.get("HXREDIS_HTTP_URI") or None,
+        env.get("HXREDIS_HTTP_NAME", "default"),
+        session_ttl=float(env.get("HXREDIS_HTTP_SESSION_TTL", "3600")),
+        debug=env.get("HXREDIS_HTTP_DEBUG") == "1",
+        **options,
+    )
