@@ -9,7 +9,16 @@ Zinc/JSON/Trio/CSV), ``auth`` (users, SCRAM, sessions), ``ops`` (records), ``his
 
 from __future__ import annotations
 
-from .app import create_app
+from typing import Any
+
 from .auth import ROLES, UserStore
 
 __all__ = ["ROLES", "UserStore", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":  # imported on use: only the app needs starlette
+        from .app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'hxredis.http' has no attribute {name!r}")

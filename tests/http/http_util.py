@@ -1,0 +1,69 @@
+"""Helpers of the HTTP tests: starting ``hxredis serve`` and its users."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+import hxredis as hx
+from hxredis.http.auth import UserStore
+from hxredis.server import RedisServer
+
+PASSWORDS = {"admin": "s3cret-Admin-pw", "operator": "op-Pa55word", "viewer": "v1ewer-pw"}
+
+
+@dataclass
+class Served:
+    """A running ``hxredis serve``: its base URI, database, Redis server and log file."""
+
+    uri: str
+    name: str
+    redis: RedisServer
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def open_db(self) -> hx.Folio:
+        return hx.open(self.redis.url, name=self.name)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_serve(redis: RedisServer, name: str, log: Path, *extra: str, workers: int = 1) -> Served:
+    """Start ``hxredis serve`` on a free port and wait until it answers."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "hxredis", "--uri", redis.url, "--name", name, "serve"]
+    args += ["--port", str(port), "--workers", str(workers), "--log-level", "debug", *extra]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+    uri = f"http://127.0.0.1:{port}/api/{name}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{uri}/about", timeout=2).status_code == 401:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"hxredis serve did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    return Served(uri, name, redis, log, proc)
+
+
+def add_users(redis: RedisServer, name: str) -> None:
+    with hx.open(redis.url, name=name) as db:
+        store = UserStore(db.client, "hx", name)
+        for role, password in PASSWORDS.items():
+            store.add(role, password, role)
