@@ -67,3 +67,17 @@ def add_users(redis: RedisServer, name: str) -> None:
         store = UserStore(db.client, "hx", name)
         for role, password in PASSWORDS.items():
             store.add(role, password, role)
+
+
+def login(served: Served, user: str = "admin") -> str:
+    """A bearer token of ``user`` (phable's SCRAM client does the handshake)."""
+    from phable import HaystackClient
+
+    return HaystackClient.open(served.uri, user, PASSWORDS[user])._auth_token
+
+
+def api(served: Served, token: str, fmt: str = "zinc") -> httpx.Client:
+    """An httpx client on ``served``'s API base, authorized with ``token``."""
+    mime = {"zinc": "text/zinc", "json": "application/json"}[fmt]
+    headers = {"Authorization": f"BEARER authToken={token}", "Accept": mime, "Content-Type": mime}
+    return httpx.Client(base_url=served.uri + "/", headers=headers, timeout=30)

@@ -51,11 +51,11 @@ def parse_range(text: Any, zone: Any) -> Span:
             raise OpError(f"Invalid history range: {text!r}")
     else:
         end = start if not isinstance(start, datetime) else datetime.now(zone)
+    if start > end:  # type: ignore[operator]  (both dates or both datetimes)
+        raise OpError(f"Invalid history range: {text!r} (start after end)")
     if not isinstance(start, datetime):
         start = _midnight(start, zone)
         end = _midnight(end + timedelta(days=1), zone)  # the end date is inclusive
-    if start > end:
-        raise OpError(f"Invalid history range: {text!r} (start after end)")
     return Span(start, end)
 
 
