@@ -7,14 +7,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 import hxredis as hx
 from hxredis.http.auth import UserStore
 from hxredis.server import RedisServer
+
+T = TypeVar("T")
 
 PASSWORDS = {"admin": "s3cret-Admin-pw", "operator": "op-Pa55word", "viewer": "v1ewer-pw"}
 
@@ -81,3 +85,14 @@ def api(served: Served, token: str, fmt: str = "zinc") -> httpx.Client:
     mime = {"zinc": "text/zinc", "json": "application/json"}[fmt]
     headers = {"Authorization": f"BEARER authToken={token}", "Accept": mime, "Content-Type": mime}
     return httpx.Client(base_url=served.uri + "/", headers=headers, timeout=30)
+
+
+def eventually(fn: Callable[[], T], ok: Callable[[T], object], timeout: float = 20.0) -> T:
+    """``fn()`` once ``ok`` accepts it: for changes another process makes, which a server's
+    Folio sees when it has followed the change stream."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fn()
+        if ok(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)

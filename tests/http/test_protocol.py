@@ -10,7 +10,7 @@ from typing import Any
 import hszinc
 import httpx
 import pytest
-from http_util import Served, api, login
+from http_util import Served, api, eventually, login
 
 import hxredis as hx
 
@@ -232,7 +232,7 @@ def test_watches(served: Served, zc: httpx.Client) -> None:
         rec = db.read_by_id(a)
         db.commit(hx.Diff(rec, {"n": hx.Number(10)}))
         db.commit(hx.Diff(db.read_by_id(b), {"curVal": hx.Number(5)}, hx.Diff.TRANSIENT))
-    changed = poll()
+    changed = eventually(poll, lambda g: g.rows)
     assert {r["id"] for r in changed.rows} == {a}  # a transient change only lives in its process
     assert changed.rows[0]["n"] == hx.Number(10)
     assert len(poll(refresh=hx.MARKER).rows) == 2

@@ -80,8 +80,6 @@ class _Server:
         need = ops.OPS[op][1]
         if ROLES.index(session.role) < ROLES.index(need):
             raise OpError(f"Missing '{need}' permission: {op}")
-        if op in _SYNCED:
-            db.sync()  # see every commit made so far, by any process
         if op == "about":
             return ops.about(self.boot_time, session.user, self.name)
         if op == "close":
@@ -98,7 +96,6 @@ class _Server:
         return _DB_OPS[op](db, req)
 
 
-_SYNCED = {"read", "nav", "hisRead"}
 _STATIC: dict[str, Callable[[], Grid]] = {
     "ops": ops.ops,
     "formats": ops.formats,

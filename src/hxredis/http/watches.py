@@ -3,9 +3,10 @@
 A watch is a Redis hash ``{base}:watch:<watchId>`` that expires with its lease (1 min by
 default, at most 1 h, renewed by every sub, unsub and poll), so any worker process can serve
 any watch.  Its fields: ``_dis``, ``_lease`` (ms) and, per watched id, the digest of the record
-as last polled (empty before the first poll).  A poll first catches up with the database's
-change stream (``db.sync()``), so commits made by any process are seen, then answers the
-records whose digest changed; transient changes such as ``curVal`` count.
+as last polled (empty before the first poll).  A poll answers the records whose digest
+changed since the last poll, as the Folio's cache holds them; the cache follows the database's
+change stream in the background, so commits made by any process show within about 100 ms.
+Transient changes such as ``curVal`` count.
 """
 
 from __future__ import annotations
@@ -116,7 +117,6 @@ def watch_poll(db: Folio, req: Grid, base: str) -> Grid:
     the first poll); ``curValSub`` keeps only ``id``, ``curVal`` and ``curStatus``."""
     watch_id = req.meta.get("watchId")
     key = _key(base, watch_id)
-    db.sync()
     with redis_failures(db.name):
         raw = db.client.hgetall(key)
         if not raw:
