@@ -19,12 +19,18 @@ def serve_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
     started: list[Served] = []
     logs = tmp_path_factory.mktemp("serve-logs")
 
-    def start(redis: RedisServer, name: str | None = None, *extra: str, workers: int = 1) -> Served:
+    def start(
+        redis: RedisServer,
+        name: str | None = None,
+        *extra: str,
+        workers: int = 1,
+        scheme: str = "http",
+    ) -> Served:
         name = name or f"h{uuid.uuid4().hex[:10]}"
         if not any(s.name == name for s in started):
             add_users(redis, name)
         served = start_serve(
-            redis, name, logs / f"{name}-{len(started)}.log", *extra, workers=workers
+            redis, name, logs / f"{name}-{len(started)}.log", *extra, workers=workers, scheme=scheme
         )
         started.append(served)
         return served

@@ -43,7 +43,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_serve(redis: RedisServer, name: str, log: Path, *extra: str, workers: int = 1) -> Served:
+def start_serve(
+    redis: RedisServer, name: str, log: Path, *extra: str, workers: int = 1, scheme: str = "http"
+) -> Served:
     """Start ``hxredis serve`` on a free port and wait until it answers."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -51,11 +53,11 @@ def start_serve(redis: RedisServer, name: str, log: Path, *extra: str, workers: 
     args += ["--port", str(port), "--workers", str(workers), "--log-level", "debug", *extra]
     with log.open("ab") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
-    uri = f"http://127.0.0.1:{port}/api/{name}"
+    uri = f"{scheme}://127.0.0.1:{port}/api/{name}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"{uri}/about", timeout=2).status_code == 401:
+            if httpx.get(f"{uri}/about", timeout=2, verify=False).status_code == 401:
                 break
         except httpx.HTTPError:
             pass

@@ -4,12 +4,18 @@ across processes."""
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from http_util import PASSWORDS, Served, api, eventually, login
 from phable import HaxallClient, Marker, Number
 
 import hxredis as hx
+from hxredis.server import RedisServer
 
 
 def test_commit_on_one_shows_on_the_other(
@@ -46,3 +52,23 @@ def test_commit_on_one_shows_on_the_other(
     with api(served, token) as a_raw:
         assert a_raw.get("about").status_code == 200
     a.close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_tls(
+    redis_server: RedisServer, serve_factory: Callable[..., Served], tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    served = serve_factory(
+        redis_server, None, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https"
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    client = HaxallClient.open(served.uri, "viewer", PASSWORDS["viewer"], ssl_context=context)
+    assert client.about()["productName"] == "hxredis"
+    client.close()
