@@ -4,6 +4,7 @@ Zinc reply parsed by hszinc and every JSON reply by a strict JSON parser; nav an
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -275,3 +276,14 @@ def test_his_ranges_and_errors(served: Served, zc: httpx.Client) -> None:
     assert yesterday.meta["hisEnd"] == today.meta["hisStart"]
     assert "err" in read("tomorrow").meta
     assert "err" in read("2024-03-02,2024-03-01").meta
+
+
+def test_watch_lease_expires(served: Served, zc: httpx.Client) -> None:
+    ref = _site(served)
+    sub = hx.Grid({"watchDis": "short", "lease": hx.Number(1, "s")}, ["id"], [{"id": ref}])
+    watch_id = zinc_grid(zc.post("watchSub", content=_zinc_body(sub))).meta["watchId"]
+    poll = _zinc_body(hx.Grid({"watchId": watch_id}, ["empty"], []))
+    assert "err" not in zinc_grid(zc.post("watchPoll", content=poll)).meta
+    time.sleep(1.5)  # no poll within the lease: the watch is closed
+    lapsed = zinc_grid(zc.post("watchPoll", content=poll))
+    assert "Unknown watch" in lapsed.meta["dis"]
