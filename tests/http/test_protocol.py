@@ -287,3 +287,35 @@ def test_watch_lease_expires(served: Served, zc: httpx.Client) -> None:
     time.sleep(1.5)  # no poll within the lease: the watch is closed
     lapsed = zinc_grid(zc.post("watchPoll", content=poll))
     assert "Unknown watch" in lapsed.meta["dis"]
+
+
+def test_commit_errors(served: Served, zc: httpx.Client) -> None:
+    ref = _site(served)
+    with served.open_db() as db:
+        mod = db.read_by_id(ref)["mod"]
+
+    def commit(mode: str, *rows: dict[str, Any], **meta: Any) -> hx.Grid:
+        cols = list(dict.fromkeys(k for row in rows for k in row)) or ["empty"]
+        grid = hx.Grid({"commit": mode, **meta}, cols, list(rows))
+        return zinc_grid(zc.post("commit", content=_zinc_body(grid)))
+
+    assert "err" in commit("add", {"id": ref, "dis": "dup"}).meta  # the id exists
+    stale = hx.Ref(ref.id)
+    assert "err" in commit("remove", {"id": hx.Ref(f"no-{uuid.uuid4().hex}"), "mod": mod}).meta
+    updated = commit("update", {"id": stale, "mod": mod, "dis": "New"})
+    assert updated.rows[0]["dis"] == "New"
+    again = commit("update", {"id": stale, "mod": mod, "dis": "Old"})
+    assert "err" in again.meta and ref.id in again.meta["dis"]
+    forced = commit("update", {"id": stale, "mod": mod, "dis": "Forced"}, force=hx.MARKER)
+    assert forced.rows[0]["dis"] == "Forced"
+    # all rows apply or none: the second row's bad mod keeps the first row out
+    other = _site(served)
+    with served.open_db() as db:
+        other_mod = db.read_by_id(other)["mod"]
+    both = commit(
+        "update", {"id": other, "mod": other_mod, "dis": "X"},
+        {"id": stale, "mod": mod, "dis": "Y"},
+    )  # fmt: skip
+    assert "err" in both.meta
+    with served.open_db() as db:
+        assert db.read_by_id(other)["dis"] == "S"
