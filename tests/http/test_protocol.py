@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import hszinc
@@ -259,8 +260,6 @@ def test_his_ranges_and_errors(served: Served, zc: httpx.Client) -> None:
                 }
             )
         ).new_rec["id"]
-        from datetime import datetime, timedelta
-
         now = datetime.now(hx.tz("Tokyo")).replace(minute=0, second=0, microsecond=0)
         db.his.write(ref, [hx.HisItem(now - timedelta(hours=h), hx.Number(h)) for h in range(60)])
 
@@ -319,3 +318,30 @@ def test_commit_errors(served: Served, zc: httpx.Client) -> None:
     assert "err" in both.meta
     with served.open_db() as db:
         assert db.read_by_id(other)["dis"] == "S"
+
+
+def test_write_replies_parse(served: Served, zc: httpx.Client, jc: httpx.Client) -> None:
+    with served.open_db() as db:
+        ref = db.commit(
+            hx.Diff.make_add(
+                {"dis": "W", "point": hx.MARKER, "his": hx.MARKER, "writable": hx.MARKER,
+                 "kind": "Bool", "tz": "UTC", "curTracksWrite": hx.MARKER}
+            )
+        ).new_rec["id"]  # fmt: skip
+    write = hx.Grid({}, ["id", "level", "val"], [{"id": ref, "level": hx.Number(8), "val": True}])
+    assert "ok" in zinc_grid(zc.post("pointWrite", content=_zinc_body(write))).meta
+    array_req = _zinc_body(hx.Grid({}, ["id"], [{"id": ref}]))
+    array = zinc_grid(zc.post("pointWrite", content=array_req))
+    assert len(array.rows) == 17 and array.meta["writeLevel"] == hx.Number(8)
+    assert array.rows[7]["val"] is True and array.rows[16]["levelDis"] == "def"
+    assert (
+        len(json_grid(jc.post("pointWrite", content=hx.json.dumps(hx.zinc.loads(array_req)))).rows)
+        == 17
+    )
+    rec = zinc_grid(zc.get("read", params={"id": f"@{ref.id}"})).rows[0]
+    assert rec["curVal"] is True and rec["writeVal"] is True
+    ts = datetime(2024, 5, 1, tzinfo=hx.UTC)
+    his = hx.Grid({"id": ref}, ["ts", "val"], [{"ts": ts, "val": False}])
+    assert zinc_grid(zc.post("hisWrite", content=_zinc_body(his))).rows == []
+    bad = hx.Grid({"id": ref}, ["ts", "val"], [{"ts": ts, "val": hx.Number(1)}])
+    assert ref.id in zinc_grid(zc.post("hisWrite", content=_zinc_body(bad))).meta["dis"]
