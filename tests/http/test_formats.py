@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hxredis as hx
 from hxredis.http.formats import (
@@ -118,3 +121,33 @@ def test_csv() -> None:
         [{"id": hx.Ref("a", "A b"), "site": hx.MARKER, "n": hx.Number(1, "kW"), "s": 'q"x'}],
     )
     assert encode_response(grid, "csv").decode() == 'Id,site,n,s\n@a A b,\u2713,1kW,"q""x"\n'
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+    | st.sampled_from(["m:", "n:1 kW", "r:a b", "t:2020-01-01T00:00:00Z", "h:9:30", "q:x", "x:"]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@given(
+    st.sampled_from(["text/zinc", "application/json", "application/json;version=3"]),
+    st.binary(max_size=200) | _JSON.map(lambda v: json.dumps(v).encode()),
+)
+def test_decode_request_arbitrary_input(ctype: str, body: bytes) -> None:
+    """Any body is a grid or a 400, never another exception."""
+    try:
+        assert isinstance(decode_request(ctype, body), hx.Grid)
+    except HttpError as exc:
+        assert exc.status == 400
+
+
+@given(_JSON)
+def test_decode_v3_grid_arbitrary_rows(rows: object) -> None:
+    body = json.dumps({"meta": {"ver": "3.0"}, "cols": [{"name": "a"}], "rows": rows}).encode()
+    try:
+        decode_request("application/json;version=3", body)
+    except HttpError as exc:
+        assert exc.status == 400

@@ -123,7 +123,7 @@ def decode_request(content_type: str | None, body: bytes) -> Grid:
             grid = hjson.loads(text)
         else:
             grid = _v3_grid(_json.loads(text))
-    except (ParseError, ValueError, RecursionError) as exc:
+    except (ParseError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise HttpError(400, f"Invalid {fmt} request: {exc}") from None
     if not isinstance(grid, Grid):
         raise HttpError(400, f"The {fmt} request body is not a grid")
@@ -304,8 +304,12 @@ def _v3_grid(obj: Any) -> Grid:
     meta = obj["meta"]
     if not isinstance(meta, dict) or meta.get("ver") not in ("2.0", "3.0"):
         raise ValueError('grid meta must hold "ver": "3.0"')
+    if not isinstance(obj["cols"], list) or not isinstance(obj["rows"], list):
+        raise ValueError("JSON v3 grid cols and rows must be arrays")
     cols = []
     for col in obj["cols"]:
+        if not isinstance(col, dict) or not isinstance(col.get("name"), str):
+            raise ValueError(f"invalid JSON v3 column {col!r}")
         name = col["name"]
         if not is_tag_name(name):
             raise ValueError(f"invalid column name {name!r}")
