@@ -16,6 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from http_util import PASSWORDS, Served, add_users, api, login
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from phable import AuthError, CallError, HaxallClient, HaystackClient, Marker, Number, Ref
 from starlette.testclient import TestClient
 
@@ -220,3 +222,37 @@ def test_no_secret_in_the_server_log(served: Served) -> None:
     assert "GET /api/" in text  # uvicorn's access log at debug level
     for secret in [*PASSWORDS.values(), "a-wrong-password", token]:
         assert secret not in text
+
+
+_HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
+
+
+@pytest.fixture(scope="module")
+def asgi(stack_server: RedisServer):
+    name = f"f{uuid.uuid4().hex[:8]}"
+    add_users(stack_server, name)
+    with TestClient(create_app(stack_server.url, name)) as tc:
+        yield tc, f"/api/{name}/about"
+
+
+@settings(max_examples=60)
+@given(
+    scheme=st.sampled_from(["HELLO", "SCRAM", "BEARER", "hello", "Basic", ""]),
+    params=_HEADER_TEXT,
+)
+def test_arbitrary_authorization_headers(asgi, scheme: str, params: str) -> None:
+    """Any Authorization header gets 400, 401 or 403: never a 500, never a session."""
+    tc, path = asgi
+    resp = tc.get(path, headers={"Authorization": f"{scheme} {params}"})
+    assert resp.status_code in (400, 401, 403)
+
+
+def test_scram_steps_out_of_order(asgi) -> None:
+    tc, path = asgi
+    hello = tc.get(path, headers={"Authorization": f"HELLO username={_b64('viewer')}"})
+    token = hello.headers["www-authenticate"].split("handshakeToken=")[1].split(",")[0]
+    final = _b64("c=biws,r=abc,p=AAAA")  # a client-final before the client-first
+    resp = tc.get(path, headers={"Authorization": f"SCRAM data={final}, handshakeToken={token}"})
+    assert resp.status_code == 400
+    resp = tc.get(path, headers={"Authorization": f"SCRAM data={final}, handshakeToken={'0' * 32}"})
+    assert resp.status_code == 403
