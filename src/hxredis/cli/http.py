@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..http.auth import UserStore
+from ..folio import Folio
+from ..http.auth import UserStore  # no starlette needed: hxredis.http imports the app lazily
 from .app import Context
 
 __all__ = ["serve", "user"]
@@ -86,9 +87,8 @@ def user(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-def _store(ctx: Context):
-
-
+def _store(ctx: Context) -> tuple[Folio, UserStore]:
+    """The database of --name and its HTTP users."""
     db = ctx.open()
     return db, UserStore(db.client, "hx", db.name)
 
