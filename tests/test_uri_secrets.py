@@ -116,6 +116,13 @@ def acl_user(plain_server: RedisServer) -> Iterator[str]:
     admin.close()
 
 
+def _failed_open_text(plain_server: RedisServer, acl_user: str, password: str) -> str:
+    host = plain_server.url.removeprefix("redis://")
+    with pytest.raises(Exception) as info:
+        hx.open(f"redis://{acl_user}:{password}@{host}/0", name="never", follow=False).close()
+    return _everything_shown(info.value)
+
+
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(password=PASSWORDS)
 def test_failed_opens_never_show_the_password(
@@ -124,6 +131,11 @@ def test_failed_opens_never_show_the_password(
     """AUTH with a wrong password fails; nothing shows the password that was sent."""
     host = plain_server.url.removeprefix("redis://")
     assume(password not in host and unquote(password) not in host)
+    # the text every failed open shows anyway (Redis's "invalid username-password pair",
+    # the user name ...): a password that is part of it proves nothing
+    sentinel = "Q7sentinelQ7"
+    fixed = _failed_open_text(plain_server, acl_user, sentinel).replace(sentinel, "")
+    assume(password not in fixed and unquote(password) not in fixed)
     uri = f"redis://{acl_user}:{password}@{host}/0"
     logged = io.StringIO()
     handler = logging.StreamHandler(logged)
