@@ -1,0 +1,119 @@
+"""The history commands of ``hxredis`` end to end, in subprocesses against the test servers:
+``his write`` / ``his read``, ``his import``, backup with history, the demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from test_cli import TRIO, ok, run
+
+import hxredis as hx
+from hxredis.server import RedisServer
+
+NY = hx.tz("New_York")
+DAY = datetime(2024, 3, 1, tzinfo=NY)
+
+POINTS = """\
+id: @cli-bool
+point
+his
+kind: "Bool"
+tz: New_York
+---
+id: @cli-str
+point
+his
+kind: "Str"
+tz: UTC
+"""
+
+
+def setup_db(server: RedisServer, name: str) -> tuple[str, ...]:
+    """The TRIO records and POINTS in database ``name``; the common arguments."""
+    args = ("--uri", server.url, "--name", name)
+    ok(*args, "import", "--format", "trio", "-", stdin=TRIO + "---\n" + POINTS)
+    return args
+
+
+def test_his_write_then_read(redis_server: RedisServer, db_name: str) -> None:
+    args = setup_db(redis_server, db_name)
+    rows = [(DAY + timedelta(minutes=15 * i), 20.0 + i) for i in range(96 * 3)]
+    csv_text = "ts,val\n" + "".join(f"{ts.isoformat()},{v}\n" for ts, v in rows)
+    out = ok(*args, "his", "write", "@cli-pt", "-", stdin=csv_text)
+    assert "wrote 288 samples to @cli-pt" in out
+
+    got = ok(*args, "his", "read", "cli-pt").splitlines()
+    assert got[0] == "ts,val"
+    assert got[1:] == [f"{ts.isoformat()},{v!r}" for ts, v in rows]
+
+    # a day: its 96 samples, the one before and up to two after (hisRead's rule)
+    day = ok(*args, "his", "read", "cli-pt", "--span", "2024-03-02").splitlines()[1:]
+    assert day[0] == f"{rows[95][0].isoformat()},{rows[95][1]!r}"
+    assert len(day) == 1 + 96 + 2
+    two = ok(*args, "his", "read", "cli-pt", "--span", "2024-03-01,2024-03-02").splitlines()
+    assert len(two) == 1 + 192 + 2
+
+    zinc_out = ok(*args, "his", "read", "cli-pt", "--span", "2024-03-03", "--format", "zinc")
+    grid = hx.zinc.loads(zinc_out)
+    assert grid.meta["id"] == hx.Ref("cli-pt")
+    assert [r["val"] for r in grid.rows][:2] == [hx.Number(20.0 + 191, "°F"), hx.Number(212, "°F")]
+    doc = json.loads(ok(*args, "his", "read", "cli-pt", "--span", "today", "--format", "json"))
+    assert doc["_kind"] == "grid"
+
+    bools = "\n".join(f"{(DAY + timedelta(hours=i)).isoformat()},{i % 2 == 0}" for i in range(5))
+    ok(*args, "his", "write", "cli-bool", "-", stdin=bools)
+    text = '2024-03-01T12:00:00Z,"hello, world"\n1709298000000,second\n'  # epoch ms: 13:00Z
+    ok(*args, "his", "write", "cli-str", "-", stdin=text)
+    with hx.open(redis_server.url, name=db_name) as db:
+        assert [v for _, v in db.his.read("cli-bool")] == [True, False, True, False, True]
+        assert [v for _, v in db.his.read("cli-str")] == ["hello, world", "second"]
+
+
+def test_his_write_refuses_bad_input_with_one_line(plain_server: RedisServer, db_name: str) -> None:
+    args = setup_db(plain_server, db_name)
+    bad = run(*args, "his", "write", "cli-pt", "-", stdin="2024-03-01T00:00:00Z,warm\n")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "hxredis: error: - line 1: could not convert string to float: 'warm'"
+    ]
+    span = run(*args, "his", "read", "cli-pt", "--span", "last week")
+    assert span.returncode == 2
+    assert "malformed span 'last week'" in span.stderr
+    missing = run(*args, "his", "read", "nowhere")
+    assert missing.returncode == 1
+
+
+def test_his_import_long_file_and_directory(
+    redis_server: RedisServer, db_name: str, tmp_path: Path
+) -> None:
+    args = setup_db(redis_server, db_name)
+    ts = DAY + timedelta(minutes=1)
+    long_file = tmp_path / "long.csv"
+    lines = ["id,ts,val"]
+    for i in range(500):
+        stamp = (ts + timedelta(minutes=i)).isoformat()
+        lines += [f"@cli-pt,{stamp},{i / 4}", f"cli-bool,{stamp},{i % 3 == 0}"]
+    lines.append(f"cli-str,{ts.isoformat()},a note")
+    long_file.write_text("\n".join(lines) + "\n")
+    out = ok(*args, "his", "import", str(long_file))
+    assert "imported 1,001 samples into 3 points" in out
+    assert "samples/s" in out
+
+    folder = tmp_path / "points"
+    folder.mkdir()
+    later = [ts + timedelta(days=1, minutes=i) for i in range(10)]
+    (folder / "cli-pt.csv").write_text(
+        "".join(f"{t.isoformat()},{i}\n" for i, t in enumerate(later))
+    )
+    out = ok(*args, "his", "import", str(folder))
+    assert "imported 10 samples into 1 points" in out
+
+    with hx.open(redis_server.url, name=db_name) as db:
+        got_ts, got_vals = db.his.read_arrays("cli-pt")
+        assert len(got_ts) == 510
+        assert np.array_equal(got_vals[:500], np.arange(500) / 4)
+        assert [v for _, v in db.his.read("cli-bool")][:4] == [True, False, False, True]
+        assert db.his.read("cli-str")[0].val == "a note"
