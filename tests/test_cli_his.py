@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -117,3 +118,65 @@ def test_his_import_long_file_and_directory(
         assert np.array_equal(got_vals[:500], np.arange(500) / 4)
         assert [v for _, v in db.his.read("cli-bool")][:4] == [True, False, False, True]
         assert db.his.read("cli-str")[0].val == "a note"
+
+
+def history(server: RedisServer, name: str) -> dict[str, list]:
+    """Every point's ``his.read`` by id."""
+    with hx.open(server.url, name=name) as db:
+        return {pid: db.his.read(pid) for pid in sorted(db.his.point_ids())}
+
+
+def test_backup_with_history_restores_identical_reads_on_the_other_server(
+    stack_server: RedisServer, plain_server: RedisServer, db_name: str, tmp_path: Path
+) -> None:
+    args = setup_db(stack_server, db_name)
+    with hx.open(stack_server.url, name=db_name) as db:
+        ts = np.int64(1_709_269_200_000) + np.arange(20_000, dtype=np.int64) * 900_000
+        vals = np.random.default_rng(3).normal(70.0, 4.0, len(ts))  # float64, not float32-exact
+        db.his.write_many({"cli-pt": (ts, vals), "cli-bool": (ts[:100], vals[:100] > 70)})
+        day = DAY + timedelta(days=400)
+        db.his.write(
+            "cli-pt",
+            [
+                hx.HisItem(day, hx.NA),
+                hx.HisItem(day + timedelta(hours=1), hx.Number(float("nan"), "°F")),
+            ],
+        )
+        db.his.write(
+            "cli-str",
+            [hx.HisItem(DAY.astimezone(hx.UTC), "on"), hx.HisItem(day.astimezone(hx.UTC), "off")],
+        )
+    original = history(stack_server, db_name)
+    assert len(original) == 3
+    archive = tmp_path / "with-history.hxbackup"
+    out = ok(*args, "backup", str(archive))
+    assert "20,104 history samples of 3 points" in out
+
+    out = ok("--uri", plain_server.url, "--name", db_name, "restore", str(archive))
+    assert "history: 20,104 samples of 3 points" in out
+    restored = history(plain_server, db_name)
+    assert list(restored) == list(original)
+    for pid, items in original.items():  # NaN != NaN: compare the Zinc of each sample
+        assert [(t, hx.zinc.dumps(v)) for t, v in restored[pid]] == [
+            (t, hx.zinc.dumps(v)) for t, v in items
+        ]
+    with hx.open(plain_server.url, name=db_name) as db:
+        assert db.his.backend_of("cli-pt") == "zset"
+        assert np.array_equal(db.his.read_arrays("cli-pt")[1][:20_000], vals)
+
+
+def test_archive_without_history_section_still_restores(
+    plain_server: RedisServer, db_name: str, tmp_path: Path
+) -> None:
+    args = setup_db(plain_server, db_name)
+    archive = tmp_path / "new.hxbackup"
+    ok(*args, "backup", str(archive))
+    old = tmp_path / "old.hxbackup"  # as written before the history section existed
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(old, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        manifest["sections"] = ["records"]
+        del manifest["history"]
+        dst.writestr("manifest.json", json.dumps(manifest))
+        dst.writestr("records.trio", src.read("records.trio"))
+    out = ok("--uri", plain_server.url, "--name", db_name + "-old", "restore", str(old))
+    assert "added 5" in out and "no history in the archive" in out
