@@ -148,6 +148,11 @@ def test_backup_with_history_restores_identical_reads_on_the_other_server(
         )
     original = history(stack_server, db_name)
     assert len(original) == 3
+    info = ok(*args, "info")
+    assert (
+        "his:       3 points with history; "
+        "timeseries 2 points 20,102 samples, zset 1 point 2 samples" in info
+    )
     archive = tmp_path / "with-history.hxbackup"
     out = ok(*args, "backup", str(archive))
     assert "20,104 history samples of 3 points" in out
@@ -155,6 +160,8 @@ def test_backup_with_history_restores_identical_reads_on_the_other_server(
     out = ok("--uri", plain_server.url, "--name", db_name, "restore", str(archive))
     assert "history: 20,104 samples of 3 points" in out
     restored = history(plain_server, db_name)
+    info = ok("--uri", plain_server.url, "--name", db_name, "info")
+    assert "his:       3 points with history; zset 3 points 20,104 samples" in info
     assert list(restored) == list(original)
     for pid, items in original.items():  # NaN != NaN: compare the Zinc of each sample
         assert [(t, hx.zinc.dumps(v)) for t, v in restored[pid]] == [
@@ -180,3 +187,26 @@ def test_archive_without_history_section_still_restores(
         dst.writestr("records.trio", src.read("records.trio"))
     out = ok("--uri", plain_server.url, "--name", db_name + "-old", "restore", str(old))
     assert "added 5" in out and "no history in the archive" in out
+
+
+def test_demo_against_plain_redis_with_a_small_size(plain_server: RedisServer) -> None:
+    out = ok(
+        "--uri",
+        plain_server.url,
+        "demo",
+        "--sites",
+        "1",
+        "--ahus",
+        "1",
+        "--vavs",
+        "1",
+        "--days",
+        "3",
+    )
+    assert "history backend: sorted sets (no TimeSeries module)" in out
+    assert "built 16 records (1 sites, 3 equips, 12 points)" in out
+    assert "history: 3,456 samples (3 days of 15 minutes x 12 points) into zset" in out
+    assert "his.read, one day" in out and "read_arrays, all" in out
+    with hx.open(plain_server.url, name="hxredis-demo") as db:  # emptied at the end
+        assert db.read_count("id") == 0
+        assert db.his.point_ids() == []
