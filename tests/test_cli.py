@@ -194,7 +194,7 @@ def test_uri_from_the_environment(plain_server: RedisServer, db_name: str) -> No
 def test_help_version_and_usage_errors() -> None:
     commands = [[], ["server"], ["server", "start"], ["server", "stop"], ["server", "status"]]
     commands += [[c] for c in ("info", "import", "export", "read", "count", "backup", "restore")]
-    commands += [["demo"], ["his"], ["his", "read"], ["his", "write"], ["his", "import"]]
+    commands += [["demo"], ["bench"], ["his"], ["his", "read"], ["his", "write"], ["his", "import"]]
     for command in commands:
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)

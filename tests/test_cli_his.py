@@ -210,3 +210,13 @@ def test_demo_against_plain_redis_with_a_small_size(plain_server: RedisServer) -
     with hx.open(plain_server.url, name="hxredis-demo") as db:  # emptied at the end
         assert db.read_count("id") == 0
         assert db.his.point_ids() == []
+
+
+def test_bench_against_plain_redis_with_small_sizes(plain_server: RedisServer) -> None:
+    args = ("--points", "2", "--samples", "3000", "--big", "5000")
+    out = ok("--uri", plain_server.url, "bench", *args)
+    assert "history in zset" in out
+    for row in ("write_many 2 x 3,000 (zset)", "read_arrays of 3,000 (zset)", "from 5,000 samples"):
+        assert row in out
+    with hx.open(plain_server.url, name="hxredis-bench") as db:  # emptied at the end
+        assert db.read_count("id") == 0

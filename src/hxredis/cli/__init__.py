@@ -15,6 +15,7 @@ import click
 from ..errors import FolioError
 from .app import Context, cli
 from .backup import backup, restore
+from .bench import bench
 from .demo import demo
 from .his import his
 from .records import count, export, import_, info, read
@@ -22,7 +23,7 @@ from .server import check, provision, server
 
 __all__ = ["Context", "cli", "main", "run"]
 
-for command in (server, info, import_, export, read, count, his, backup, restore, demo):
+for command in (server, info, import_, export, read, count, his, backup, restore, demo, bench):
     cli.add_command(command)
 for command in (provision, check):  # used by the Makefile; not for users
     cli.add_command(command)

@@ -25,7 +25,7 @@ from ..timezones import tz as zone_of
 from ..values import MARKER, Coord, Number, Ref, Span
 from .app import Context, progress
 
-__all__ = ["building", "demo", "history"]
+__all__ = ["building", "clear", "database", "demo", "history"]
 
 STEP_MS = 15 * 60 * 1000
 HIS_BATCH = 32  # points per write_many call
@@ -180,7 +180,9 @@ def _his_reads(db: Folio, point: Any) -> None:
 
 
 @contextmanager
-def _database(ctx: Context, name: str) -> Iterator[Folio]:
+def database(ctx: Context, name: str) -> Iterator[Folio]:
+    """Database ``name`` on --uri / $HXREDIS_URI, else on an embedded Redis in a temporary
+    data directory removed afterwards."""
     uri = ctx.effective_uri
     if uri is not None:
         with open_folio(uri, name=name) as db:
@@ -193,7 +195,8 @@ def _database(ctx: Context, name: str) -> Iterator[Folio]:
         yield db
 
 
-def _clear(db: Folio) -> None:
+def clear(db: Folio) -> None:
+    """Remove every record of ``db`` (and so its history)."""
     for rec in db.read_all("id"):
         db.commit(Diff(rec, None, Diff.REMOVE | Diff.FORCE))
 
@@ -229,7 +232,7 @@ def demo(ctx: Context, sites: int, ahus: int, vavs: int, days: int) -> None:
     embedded Redis in a temporary directory that is removed afterwards.
     """
     started = time.perf_counter()
-    with _database(ctx, "hxredis-demo") as db:
+    with database(ctx, "hxredis-demo") as db:
         client = db.client
         version = client.info("server")["redis_version"]
         where = (
@@ -238,7 +241,7 @@ def demo(ctx: Context, sites: int, ahus: int, vavs: int, days: int) -> None:
         click.echo(f"Redis {version} ({where})")
         backend = "RedisTimeSeries" if db.has_timeseries else "sorted sets (no TimeSeries module)"
         click.echo(f"history backend: {backend}")
-        _clear(db)
+        clear(db)
         start = time.perf_counter()
         for batch in building(sites, ahus, vavs):
             db.commit_all(batch)
@@ -269,5 +272,5 @@ def demo(ctx: Context, sites: int, ahus: int, vavs: int, days: int) -> None:
             )
             _his_reads(db, point or pts[0])
         if ctx.effective_uri is not None:
-            _clear(db)
+            clear(db)
     click.echo(f"\ndone in {time.perf_counter() - started:.1f} s")
