@@ -98,9 +98,10 @@ def test_his_import_long_file_and_directory(
         stamp = (ts + timedelta(minutes=i)).isoformat()
         lines += [f"@cli-pt,{stamp},{i / 4}", f"cli-bool,{stamp},{i % 3 == 0}"]
     lines.append(f"cli-str,{ts.isoformat()},a note")
+    lines.append(f"cli-pt,{(ts + timedelta(minutes=600)).isoformat()},NA")
     long_file.write_text("\n".join(lines) + "\n")
     out = ok(*args, "his", "import", str(long_file))
-    assert "imported 1,001 samples into 3 points" in out
+    assert "imported 1,002 samples into 3 points" in out
     assert "samples/s" in out
 
     folder = tmp_path / "points"
@@ -114,8 +115,9 @@ def test_his_import_long_file_and_directory(
 
     with hx.open(redis_server.url, name=db_name) as db:
         got_ts, got_vals = db.his.read_arrays("cli-pt")
-        assert len(got_ts) == 510
+        assert len(got_ts) == 511
         assert np.array_equal(got_vals[:500], np.arange(500) / 4)
+        assert db.his.read("cli-pt")[500].val is hx.NA
         assert [v for _, v in db.his.read("cli-bool")][:4] == [True, False, False, True]
         assert db.his.read("cli-str")[0].val == "a note"
 

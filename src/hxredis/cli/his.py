@@ -11,8 +11,9 @@ one long file of ``id,ts,val`` rows (many points) or a directory of ``<id>.csv``
   ``true``/``false`` (also ``1``/``0``), text, or a Zinc coord ``C(lat,lng)``.
 
 ``his import`` sends Number and Bool points through the bulk path (``db.his.write_many``:
-numpy arrays, atomic per point and chunk of :data:`IMPORT_CHUNK` samples), other points
-through ``db.his.write``.
+numpy arrays, values stored exactly as given, atomic per point and chunk of
+:data:`IMPORT_CHUNK` samples), other points and NA samples through ``db.his.write`` (which
+rounds non-integer numbers through float32 as Haxall does).
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def parse_ts(text: str, zone: Any) -> datetime:
     if text.lstrip("-").isdigit():
         return datetime.fromtimestamp(int(text) / 1000, zone)
     stamp = text.split(" ", 1)[0]  # the Zinc form's tz name: the offset says the instant
+    if stamp.endswith(("Z", "z")):  # what Python 3.10's fromisoformat does not read
+        stamp = stamp[:-1] + "+00:00"
     try:
         ts = datetime.fromisoformat(stamp)
     except ValueError:
@@ -280,10 +283,14 @@ class _Importer:
         for n, (ts, val) in rows:
             try:
                 parsed = _parse_val(val, config)
-                ts_list.append(epoch_ms(parse_ts(ts, config.zone)))
+                when = parse_ts(ts, config.zone)
             except ValueError as exc:
                 raise HisWriteError(None, f"{where} line {n}: {exc}") from None
-            val_list.append(float("nan") if parsed is NA else float(getattr(parsed, "val", parsed)))
+            if parsed is NA:  # the arrays cannot tell NA from NaN: NA goes as an item
+                self.items.setdefault(pid, []).append(HisItem(when, NA))
+            else:
+                ts_list.append(epoch_ms(when))
+                val_list.append(float(getattr(parsed, "val", parsed)))
             self.pending += 1
             if self.pending >= IMPORT_CHUNK:
                 self.flush()
