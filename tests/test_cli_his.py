@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from test_cli import TRIO, ok, run
 
 import hxredis as hx
@@ -222,3 +223,23 @@ def test_bench_against_plain_redis_with_small_sizes(plain_server: RedisServer) -
         assert row in out
     with hx.open(plain_server.url, name="hxredis-bench") as db:  # emptied at the end
         assert db.read_count("id") == 0
+
+
+def test_span_syntax() -> None:
+    from hxredis.cli.his import parse_span
+
+    now = datetime(2024, 3, 10, 15, 30, tzinfo=NY)
+    midnight = datetime(2024, 3, 10, tzinfo=NY)
+    day = timedelta(days=1)
+    assert parse_span("today", NY, now) == hx.Span(midnight, midnight + day)
+    assert parse_span("Yesterday", NY, now) == hx.Span(midnight - day, midnight)
+    assert parse_span("2024-03-01", NY) == hx.Span(DAY, DAY + day)
+    assert parse_span("2024-03-01,2024-03-02", NY) == hx.Span(DAY, DAY + 2 * day)
+    start = parse_span("2024-03-01T06:00:00Z", NY).start
+    assert start == datetime(2024, 3, 1, 1, tzinfo=NY) and start.tzinfo is NY
+    zinc_form = "2024-03-01T01:00:00-05:00 New_York,2024-03-01T02:00:00-05:00 New_York"
+    assert parse_span(zinc_form, NY) == hx.Span(DAY + timedelta(hours=1), DAY + 2 * day / 24)
+    assert parse_span("2024-03-01T01:00:00,2024-03-02", NY).end == DAY + 2 * day
+    for bad in ("last week", "2024-03-03,2024-03-01", "2024-13-01", ""):
+        with pytest.raises(ValueError, match="malformed span"):
+            parse_span(bad, NY)
