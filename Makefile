@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 INSTALLED := $(VENV)/.hxredis-installed
-FASTCORE := $(wildcard src/_fastcore/*.pyx)
+BUILT := $(VENV)/.hxredis-built
+FASTCORE := $(wildcard src/_fastcore/*.pyx src/_fastcore/*.pxd)
 
 .PHONY: all venv build provision test demo bench fuzz faults lint format clean
 
@@ -19,15 +20,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Editable install with the dev extra; reinstalled when the build inputs change.
+# Editable install with the dev extra; reinstalled when the build inputs change.  The install
+# compiles the extension in place, so it also stands for a build of the current sources.
 $(INSTALLED): $(PY) pyproject.toml setup.py
 	$(PY) -m pip install --quiet 'setuptools>=77' 'Cython>=3.0' 'numpy>=2.0'  # for `make build`
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $@
+	touch $@ $(BUILT)
 
-# Rebuild the extension in place when a Cython source changed.
-build: $(INSTALLED) $(FASTCORE)
+# Rebuild the extension in place only when a Cython source changed since the last build.
+build: $(BUILT)
+
+$(BUILT): $(FASTCORE) | $(INSTALLED)
 	$(PY) setup.py --quiet build_ext --inplace
+	touch $@
 
 provision: $(INSTALLED)
 	$(PY) -m hxredis.cli provision

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import time
 from datetime import datetime, timedelta
 
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 import hxredis as hx
+from hxredis.cli.bench import T0, blast, drop_history, make_points, sample_arrays
 from hxredis.his import wire
 from hxredis.his.bulk import CHUNK
 from hxredis.his.timeseries import OFFSET_MS
@@ -25,41 +25,9 @@ from hxredis.his.timeseries import OFFSET_MS
 POINTS = int(os.environ.get("HXREDIS_BENCH_HIS_POINTS", 100))
 SAMPLES = int(os.environ.get("HXREDIS_BENCH_HIS_SAMPLES", 100_000))
 BIG = int(os.environ.get("HXREDIS_BENCH_HIS_BIG", 10_000_000))
-T0 = 1_500_000_000_000
 GOALS = {"timeseries": "0.9x", "zset": "0.8x"}
 SMALL = 1445  # one day of minutes and the items around it
 V1_SAMPLES = 20_000  # one ZADD round trip per sample, measured on this many and extrapolated
-
-
-def _arrays(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    ts = T0 + np.arange(n, dtype=np.int64) * 60_000
-    return ts, np.random.default_rng(seed).normal(20.0, 5.0, n)
-
-
-def _points(db: hx.Folio, n: int, kind: str = "Number") -> list[hx.Ref]:
-    tags = {"point": hx.MARKER, "his": hx.MARKER, "kind": kind, "tz": "UTC"}
-    diffs = [hx.Diff.make_add(dict(tags)) for _ in range(n)]
-    return [d.new_rec["id"] for d in db.commit_all(diffs)]
-
-
-def _drop_history(db: hx.Folio, ids: list[hx.Ref]) -> None:
-    keys = [k for i in ids for k in (db._keys.his(i.id), db._keys.his_side(i.id))]
-    for k in range(0, len(keys), 1000):
-        db.client.delete(*keys[k : k + 1000])
-
-
-def _blast(server, buffers: list[bytes]) -> None:
-    """Send pre-built command buffers from memory and read every reply: the server's limit."""
-    with socket.create_connection((server.host, server.port)) as sock:
-        for buf in buffers:
-            sock.sendall(buf)
-        data, pos, n = b"", 0, len(buffers)
-        while n:
-            end, _ = wire.skip_reply(data, pos)
-            if end < 0:
-                data, pos = data[pos:] + sock.recv(1 << 20), 0
-                continue
-            pos, n = end, n - 1
 
 
 def _memory(client) -> int:
@@ -73,7 +41,7 @@ def _server_usec(client, command: str) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def data() -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    return {p: _arrays(SAMPLES, p) for p in range(POINTS)}
+    return {p: sample_arrays(SAMPLES, p) for p in range(POINTS)}
 
 
 @pytest.mark.parametrize("backend", ["timeseries", "zset"])
@@ -81,14 +49,14 @@ def test_write_many(benchmark, stack_server, plain_server, data, report, backend
     server = stack_server if backend == "timeseries" else plain_server
     n = POINTS * SAMPLES
     with hx.open(server.url, name=f"bench-his-{backend}", follow=False) as db:
-        ids = _points(db, POINTS)
+        ids = make_points(db, POINTS)
         assert db.his.backend_of(ids[0]) == backend
         payload = {ids[p]: data[p] for p in range(POINTS)}
         before = _memory(db.client)
         benchmark.pedantic(
             db.his.write_many,
             args=(payload,),
-            setup=lambda: _drop_history(db, ids),
+            setup=lambda: drop_history(db, ids),
             rounds=2,
             iterations=1,
         )
@@ -106,7 +74,7 @@ def test_write_many(benchmark, stack_server, plain_server, data, report, backend
                     buffers.append(wire.ts_madd(*chunk, OFFSET_MS))
                 else:
                     buffers.append(wire.zadd(*chunk, 0))
-        _drop_history(db, ids)  # the same memory state as write_many started from
+        drop_history(db, ids)  # the same memory state as write_many started from
         raw = math.inf
         for _round in range(2):  # the better of two, as write_many's median of two
             db.client.delete(*keys)
@@ -114,7 +82,7 @@ def test_write_many(benchmark, stack_server, plain_server, data, report, backend
                 for key in keys:
                     db.client.execute_command("TS.CREATE", key, "DUPLICATE_POLICY", "LAST")
             start = time.perf_counter()
-            _blast(server, buffers)
+            blast(db, buffers)
             raw = min(raw, time.perf_counter() - start)
         db.client.delete(*keys)
         line = (
@@ -163,8 +131,8 @@ def _redis_py_and_v1(db: hx.Folio, data, t: float, n: int) -> str:
 
 def test_read_arrays_100k(benchmark, stack_server, report) -> None:
     with hx.open(stack_server.url, name="bench-his-read", follow=False) as db:
-        (pid,) = _points(db, 1)
-        ts, vals = _arrays(100_000)
+        (pid,) = make_points(db, 1)
+        ts, vals = sample_arrays(100_000)
         db.his.write_arrays(pid, ts, vals)
         before = _server_usec(db.client, "ts.range")
         got = benchmark(db.his.read_arrays, pid)
@@ -191,17 +159,17 @@ def test_read_arrays_100k(benchmark, stack_server, report) -> None:
             f"ts().range + numpy {py * 1000:.1f} ms, speed-up {py / t:.1f}x (goal 5x); "
             f"server time of TS.RANGE {server * 1000:.1f} ms = {server / t:.0%} of read_arrays"
         )
-        _drop_history(db, [pid])
+        drop_history(db, [pid])
 
 
 @pytest.mark.parametrize("backend", ["timeseries", "zset"])
 def test_day_read_from_a_big_point(benchmark, stack_server, plain_server, report, backend) -> None:
     server = stack_server if backend == "timeseries" else plain_server
     with hx.open(server.url, name=f"bench-his-big-{backend}", follow=False) as db:
-        big, small = _points(db, 2)
+        big, small = make_points(db, 2)
         for pid, n in ((big, BIG), (small, SMALL)):
             for i in range(0, n, 1_000_000):
-                ts, vals = _arrays(min(1_000_000, n - i), i)
+                ts, vals = sample_arrays(min(1_000_000, n - i), i)
                 db.his.write_arrays(pid, ts + i * 60_000, vals)
         before = _memory(db.client)
         day0 = datetime.fromtimestamp(T0 / 1000, hx.UTC) + timedelta(minutes=1)
@@ -218,4 +186,4 @@ def test_day_read_from_a_big_point(benchmark, stack_server, plain_server, report
             f"{t * 1000:.2f} ms; from a {SMALL:,}-sample point {small_t * 1000:.2f} ms "
             f"(ratio {t / small_t:.2f}x); Redis used_memory {before / 1e6:,.0f} MB"
         )
-        _drop_history(db, [big, small])
+        drop_history(db, [big, small])

@@ -194,13 +194,13 @@ def test_uri_from_the_environment(plain_server: RedisServer, db_name: str) -> No
 def test_help_version_and_usage_errors() -> None:
     commands = [[], ["server"], ["server", "start"], ["server", "stop"], ["server", "status"]]
     commands += [[c] for c in ("info", "import", "export", "read", "count", "backup", "restore")]
-    commands += [["demo"]]
+    commands += [["demo"], ["bench"], ["his"], ["his", "read"], ["his", "write"], ["his", "import"]]
     for command in commands:
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout
     top = run("--help").stdout
-    assert "his" not in top.split("Commands:")[1].split()  # not advertised before it exists
+    assert "his" in top.split("Commands:")[1].split()
     assert run("--version").stdout.strip() == f"hxredis {hx.__version__}"
     for bare in ([], ["server"]):  # no command: the help
         result = run(*bare)

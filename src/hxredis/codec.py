@@ -1,7 +1,7 @@
 """Records as a Folio stores them in Redis and as its cache holds them.
 
 Stored, a record is the Trio text of that one record with every Ref's display string
-dropped (display names are computed, never stored: folio.md section 6), and every id
+dropped (display names are computed, never stored: see :mod:`hxredis.dis`), and every id
 relative to the database's id prefix: a record or Ref id that starts with the prefix is
 stored without it (:func:`stored_id`), and a stored id without a colon is made absolute with
 the prefix of whoever reads it (:func:`absolute_id`).  So a database and its history follow

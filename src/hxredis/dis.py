@@ -1,4 +1,4 @@
-"""Live display names of records (folio.md section 6).
+"""Live display names of records (``dis``, ``disMacro``, ``navName`` and Ref display strings).
 
 Every record's id Ref carries the record's display string: its ``disMacro`` evaluated with
 each ``$xRef`` replaced by the (recursively computed) display of the target, else

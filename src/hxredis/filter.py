@@ -1,4 +1,4 @@
-"""Haystack filters: parse, normalise, print, match and compile (formats.md section 4).
+"""Haystack filters: parse, normalise, print, match and compile (the Haystack filter language).
 
 ``Filter.parse(text)`` reads the whole filter grammar of Haxall's FilterParser: ``has``,
 ``not``, ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``and``, ``or``, parentheses, ``->``
@@ -15,7 +15,7 @@ Two deliberate departures from Haxall, both where Haxall fails:
 
 * Haxall throws while normalising ``x == 5 and x == "a"`` (values of different kinds) and
   ``x == 5kW and x == 5m`` (units that are not both durations).  Here every pair of filters
-  is ordered (formats.md 4.3 [R]): values of different kinds by kind (Bool, Number, Str, Uri,
+  is ordered: values of different kinds by kind (Bool, Number, Str, Uri,
   Ref, Symbol, Date, Time, DateTime), Numbers by float value then unit symbol (no unit
   first; durations in different units are not converted), strings in UTF-16 order.
 * Haxall prints the tag ``not`` followed by ``and``/``or`` as ``not and x``, which reads
@@ -269,7 +269,7 @@ class Filter:
     __setattr__ = _frozen
 
     type: ClassVar[str]
-    """The node type name of formats.md 4.2: ``has``, ``missing``, ``eq``, ``ne``, ``gt``,
+    """The node type name: ``has``, ``missing``, ``eq``, ``ne``, ``gt``,
     ``ge``, ``lt``, ``le``, ``and``, ``or``, ``isSymbol`` or ``isSpec``."""
     _ordinal: ClassVar[int]
 
@@ -470,8 +470,9 @@ class Filter:
     # -- matching -------------------------------------------------------------------------------
 
     def matches(self, rec: Mapping[str, Any], resolve: Resolver | None = None) -> bool:
-        """Whether ``rec`` matches (formats.md 4.5).  ``resolve(ref)`` returns the record a
-        Ref points to (None when unknown) for ``->`` paths; without it Refs lead nowhere.
+        """Whether ``rec`` matches (rules in the module docstring).  ``resolve(ref)`` returns
+        the record a Ref points to (None when unknown) for ``->`` paths; without it Refs lead
+        nowhere.
 
         This is the reference implementation; :meth:`compile` gives the same answers faster.
         """

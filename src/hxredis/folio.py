@@ -1,4 +1,4 @@
-"""The Folio: Haystack records in Redis behind an in-memory cache (folio.md, architecture.md).
+"""The Folio: Haystack records in Redis behind an in-memory cache: Haxall's Folio API.
 
 Reads are answered from the cache: every record, indexed by tag, with live display names.
 Persistent commits are checked and applied atomically inside Redis (see :mod:`.store`);

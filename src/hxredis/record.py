@@ -21,7 +21,7 @@ def _read_only(self: object, *args: object, **kwargs: object) -> NoReturn:
 class Rec(dict):  # type: ignore[type-arg]
     """A read-only record: a dict of tag name to Haystack value.
 
-    ``rec.dis`` is its display string (folio.md section 6).  Change records with
+    ``rec.dis`` is its display string (computed live, see :mod:`hxredis.dis`).  Change records with
     ``db.commit(hx.Diff(rec, changes))``, never in place.
     """
 

@@ -1,4 +1,4 @@
-"""Haystack timezone names and the ``zoneinfo`` zones they stand for (formats.md section 5).
+"""Haystack timezone names and the ``zoneinfo`` zones they stand for.
 
 Haystack names a timezone by the city part of its IANA id: ``America/New_York`` is
 ``New_York``, ``Etc/GMT+5`` is ``GMT+5``. :func:`tz` resolves a name as Haxall's

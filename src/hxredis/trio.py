@@ -1,10 +1,10 @@
-"""Trio: the line-oriented text format of Haystack records (formats.md section 3).
+"""Trio: the line-oriented text format of Haystack records (Project Haystack's Trio format).
 
 hxredis stores every record in Redis as Trio, so this writer is *safe*: ``loads(dumps(recs))
 == recs`` holds for every value whose Zinc text reads back (Trio writes all other scalars and
 the collections with :mod:`hxredis.zinc`), Ref display strings and DateTime timezones
 included.  Its output is byte-identical to Haxall's ``TrioWriter`` except where Haxall writes
-text that its own reader cannot read back (formats.md 3.4 [R]); there it writes another form
+text that its own reader cannot read back; there it writes another form
 Haxall reads correctly:
 
 * a string the reader would trim or misread (``"a "``, ``"ΔFoo(x)"``, ``"Δx:"``, one holding a
@@ -17,8 +17,8 @@ Haxall reads correctly:
 
 The reader follows Haxall's ``TrioReader`` (comments, ``---`` separators, indented text blocks,
 ``Zinc:`` and ``Trio:`` blocks, indented lists), except that a text block ends at *any*
-non-empty line that does not start with whitespace (Haxall swallows one-character lines,
-formats.md 3.2 [R]), and that values nested deeper than :data:`hxredis.zinc.MAX_DEPTH` levels
+non-empty line that does not start with whitespace (Haxall swallows one-character lines),
+and that values nested deeper than :data:`hxredis.zinc.MAX_DEPTH` levels
 of List, Dict and Grid (``Trio:`` blocks included) are a ParseError.
 
 :func:`dumps` and :func:`loads` use the compiled ``hxredis._fastcore.trio`` when it is
@@ -186,7 +186,7 @@ class _Reader:
         return recs
 
     def block(self) -> str:
-        """The indented text block starting at ``pos`` (formats.md 3.2, with the [R] end rule)."""
+        """The indented text block starting at ``pos`` (it ends as the module docstring says)."""
         lines = self.lines
         n = len(lines)
         start = i = self.pos
@@ -301,7 +301,7 @@ def py_load_rec(text: str | bytes) -> dict[str, Any]:
 def use_quotes(s: str) -> bool:
     """Haxall ``TrioWriter.useQuotes``: whether a one-line Str is written as a quoted literal.
 
-    This is Haxall's rule exactly (formats.md 6.6); :func:`dumps` quotes a few more strings
+    This is Haxall's rule exactly; :func:`dumps` quotes a few more strings
     (see the module docstring).
     """
     if not s:

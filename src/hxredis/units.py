@@ -1,7 +1,7 @@
 """Haystack units: every id of a unit names the same unit, written as its symbol.
 
-The database is Fantom's ``etc/sys/units.txt`` (formats.md Appendix A, shipped as
-``data/units.txt``): one unit per line, comma-separated ids, the first id is the unit's
+The database is Fantom's ``etc/sys/units.txt`` (the Project Haystack unit database, shipped
+as ``data/units.txt``): one unit per line, comma-separated ids, the first id is the unit's
 name and the **last id its symbol**, the canonical written form (``second, s, sec`` ->
 ``sec``; ``us_dollar, USD, $`` -> ``$``). Lookups are exact and case-sensitive.
 

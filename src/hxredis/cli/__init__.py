@@ -15,14 +15,30 @@ import click
 from ..errors import FolioError
 from .app import Context, cli
 from .backup import backup, restore
+from .bench import bench
 from .demo import demo
+from .his import his
 from .http import serve, user
 from .records import count, export, import_, info, read
 from .server import check, provision, server
 
 __all__ = ["Context", "cli", "main", "run"]
 
-for command in (server, info, import_, export, read, count, backup, restore, demo, serve, user):
+for command in (
+    server,
+    info,
+    import_,
+    export,
+    read,
+    count,
+    his,
+    backup,
+    restore,
+    demo,
+    bench,
+    serve,
+    user,
+):
     cli.add_command(command)
 for command in (provision, check):  # used by the Makefile; not for users
     cli.add_command(command)

@@ -3,11 +3,15 @@
 The archive is a zip file::
 
     manifest.json   {"format": "hxredis-backup", "version": 1, "database": ..., "records": N,
-                     "cur_ver": ..., "created": ..., "hxredis": ..., "sections": ["records"]}
+                     "cur_ver": ..., "created": ..., "hxredis": ..., "sections": ["records",
+                     "history"], "history": {"points": P, "samples": S}}
     records.trio    every live record's persistent tags, Trio, streamed
+    history.json    the ``history`` section (:mod:`.his_archive`): an index and one entry per
+    history/...     point (numpy arrays for Number and Bool points)
 
-New kinds of content (point history) come as new sections with their own entries; a reader
-refuses an archive whose ``version`` it does not know and ignores sections it does not use.
+New kinds of content come as new sections with their own entries; a reader refuses an archive
+whose ``version`` it does not know and ignores sections it does not use.  Archives written
+before the ``history`` section existed restore as before.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ..errors import FolioError
 from ..folio import Folio
 from .app import Context, FilterType, progress
 from .formats import read_records, write_records
+from .his_archive import history_points, read_history, write_history
 from .records import BATCH, SHOWN_REFUSALS, ImportReport, batched, import_records, persistent_recs
 
 __all__ = ["backup", "restore"]
@@ -45,9 +50,11 @@ class BackupError(FolioError):
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def backup(ctx: Context, file: Path) -> None:
-    """Write the database's records to the archive FILE (a zip file)."""
+    """Write the database's records and their history to the archive FILE (a zip file)."""
     with ctx.open() as db:
         recs = persistent_recs(db, FilterType().convert("id", None, None))
+        points = history_points(db)
+        expected = sum(size for _, size in points)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -56,7 +63,8 @@ def backup(ctx: Context, file: Path) -> None:
             "cur_ver": db.cur_ver,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "hxredis": __version__,
-            "sections": ["records"],
+            "sections": ["records", "history"],
+            "history": {"points": len(points), "samples": expected},
         }
         tmp = file.with_name(file.name + ".partial")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -67,8 +75,13 @@ def backup(ctx: Context, file: Path) -> None:
                 progress(len(recs), "backing up") as tick,
             ):
                 write_records(out, "trio", recs, tick)
+            with progress(expected, "backing up history") as tick:
+                samples = write_history(db, archive, points, tick)
         tmp.replace(file)
-    click.echo(f"backed up {len(recs)} records of {db.name!r} to {file}")
+    click.echo(
+        f"backed up {len(recs)} records and {samples:,} history samples of {len(points)} points "
+        f"of {db.name!r} to {file}"
+    )
 
 
 def _manifest(archive: zipfile.ZipFile, file: Path) -> dict[str, Any]:
@@ -98,8 +111,8 @@ def _remove_all(db: Folio) -> int:
 @click.option("--replace", is_flag=True, help="Remove the database's records first.")
 @click.pass_obj
 def restore(ctx: Context, file: Path, replace: bool) -> int:
-    """Restore the records of the archive FILE into the database (ids kept).  Refuses a
-    database that already has records unless --replace."""
+    """Restore the records and history of the archive FILE into the database (ids kept).
+    Refuses a database that already has records unless --replace."""
     try:
         archive = zipfile.ZipFile(file)
     except zipfile.BadZipFile:
@@ -120,9 +133,17 @@ def restore(ctx: Context, file: Path, replace: bool) -> int:
             progress(int(manifest.get("records", 0)), "restoring") as tick,
         ):
             import_records(db, read_records(stream, "trio"), report, tick)
+        his_refusals: list[str] = []
+        if "history" in manifest.get("sections", []):
+            expected = int(manifest.get("history", {}).get("samples", 0))
+            with progress(expected, "restoring history") as tick:
+                points, samples, his_refusals = read_history(db, archive, tick)
+            history = f"; history: {samples:,} samples of {points} points"
+        else:
+            history = "; no history in the archive"
     if removed:
         click.echo(f"removed {removed} records")
-    click.echo(f"restored: {report}")
-    for reason in report.reasons[:SHOWN_REFUSALS]:
+    click.echo(f"restored: {report}{history}")
+    for reason in [*report.reasons, *his_refusals][:SHOWN_REFUSALS]:
         click.echo(f"refused {reason}", err=True)
-    return 1 if report.refused else 0
+    return 1 if report.refused or his_refusals else 0

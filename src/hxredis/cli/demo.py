@@ -1,5 +1,6 @@
-"""``hxredis demo`` (and ``make demo``): a building model in a fresh database, a few queries,
-a short report.  The server is --uri / HXREDIS_URI, else an embedded Redis Stack started
+"""``hxredis demo`` (and ``make demo``): a building model in a fresh database, a year of
+15-minute history for every point through the bulk path, a few queries and span reads, a
+short report.  The server is --uri / HXREDIS_URI, else an embedded Redis Stack started
 through the same path as :func:`hxredis.open` in a temporary data directory."""
 
 from __future__ import annotations
@@ -10,18 +11,24 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from ..diff import Diff
 from ..folio import Folio
 from ..folio import open as open_folio
-from ..values import MARKER, Coord, Number, Ref
-from .app import Context
+from ..timezones import tz as zone_of
+from ..values import MARKER, Coord, Number, Ref, Span
+from .app import Context, progress
 
-__all__ = ["building", "demo"]
+__all__ = ["building", "clear", "database", "demo", "history"]
+
+STEP_MS = 15 * 60 * 1000
+HIS_BATCH = 32  # points per write_many call
 
 CITIES = [
     ("Richmond", "New_York", Coord(37.5407, -77.4360)),
@@ -120,8 +127,62 @@ def _equip(
         batch.append(Diff.make_add(pt))
 
 
+def history(ts: np.ndarray, kind: str, seed: int) -> np.ndarray:
+    """Plausible values of a point at epoch-ms timestamps ``ts``: a daily cycle, occupied
+    hours and noise (bool for a Bool point)."""
+    rnd = np.random.default_rng(seed)
+    hour = (ts // 3_600_000) % 24
+    occupied = (hour >= 7) & (hour < 19)
+    if kind == "Bool":
+        return occupied
+    daily = np.sin((ts % 86_400_000) / 86_400_000 * 2 * np.pi)
+    base = 40.0 + 30.0 * rnd.random()
+    return base + 10.0 * daily + 5.0 * occupied + rnd.normal(0.0, 1.0, len(ts))
+
+
+def _ingest(db: Folio, points: list[Any], days: int, end_ms: int) -> int:
+    """Write ``days`` of 15-minute history to every point through ``write_many``, with a
+    progress bar; the number of samples."""
+    per_point = days * 86_400_000 // STEP_MS
+    ts = end_ms - per_point * STEP_MS + np.arange(per_point, dtype=np.int64) * STEP_MS
+    written = 0
+    with progress(per_point * len(points), "history") as tick:
+        for i in range(0, len(points), HIS_BATCH):
+            batch = points[i : i + HIS_BATCH]
+            data = {pt["id"]: (ts, history(ts, pt["kind"], i + n)) for n, pt in enumerate(batch)}
+            count = db.his.write_many(data)
+            written += count
+            tick(count)
+    return written
+
+
+def _his_reads(db: Folio, point: Any) -> None:
+    """A few span reads of one point, with their median latencies."""
+    zone = zone_of(point["tz"])
+    end = db.read_by_id(point["id"])["hisEnd"].astimezone(zone)
+    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    reads = [
+        (
+            "his.read, one day",
+            lambda: db.his.read(point["id"], Span(last - timedelta(days=1), last)),
+        ),
+        (
+            "his.read, one week",
+            lambda: db.his.read(point["id"], Span(last - timedelta(days=7), last)),
+        ),
+        ("read_arrays, all", lambda: db.his.read_arrays(point["id"])),
+    ]
+    click.echo(f"\nhistory reads of {point.dis} (median of 20):")
+    for label, fn in reads:
+        got = fn()
+        n = len(got[0]) if isinstance(got, tuple) else len(got)
+        click.echo(f"  {n:6d}  {_median_ms(fn):8.3f} ms  {label}")
+
+
 @contextmanager
-def _database(ctx: Context, name: str) -> Iterator[Folio]:
+def database(ctx: Context, name: str) -> Iterator[Folio]:
+    """Database ``name`` on --uri / $HXREDIS_URI, else on an embedded Redis in a temporary
+    data directory removed afterwards."""
     uri = ctx.effective_uri
     if uri is not None:
         with open_folio(uri, name=name) as db:
@@ -134,7 +195,8 @@ def _database(ctx: Context, name: str) -> Iterator[Folio]:
         yield db
 
 
-def _clear(db: Folio) -> None:
+def clear(db: Folio) -> None:
+    """Remove every record of ``db`` (and so its history)."""
     for rec in db.read_all("id"):
         db.commit(Diff(rec, None, Diff.REMOVE | Diff.FORCE))
 
@@ -154,15 +216,23 @@ def _median_ms(fn: Any, repeat: int = 20) -> float:
     "--ahus", default=4, show_default=True, type=click.IntRange(0, 1000), help="Per site."
 )
 @click.option("--vavs", default=8, show_default=True, type=click.IntRange(0, 1000), help="Per AHU.")
+@click.option(
+    "--days",
+    default=365,
+    show_default=True,
+    type=click.IntRange(0, 36_500),
+    help="Days of 15-minute history per point (0: none).",
+)
 @click.pass_obj
-def demo(ctx: Context, sites: int, ahus: int, vavs: int) -> None:
-    """Build a building model in a fresh database, query it and report.
+def demo(ctx: Context, sites: int, ahus: int, vavs: int, days: int) -> None:
+    """Build a building model in a fresh database, write a year of 15-minute history to
+    every point through the bulk path, query it and report.
 
     Uses --uri / $HXREDIS_URI (database "hxredis-demo", emptied first and at the end), else an
     embedded Redis in a temporary directory that is removed afterwards.
     """
     started = time.perf_counter()
-    with _database(ctx, "hxredis-demo") as db:
+    with database(ctx, "hxredis-demo") as db:
         client = db.client
         version = client.info("server")["redis_version"]
         where = (
@@ -171,7 +241,7 @@ def demo(ctx: Context, sites: int, ahus: int, vavs: int) -> None:
         click.echo(f"Redis {version} ({where})")
         backend = "RedisTimeSeries" if db.has_timeseries else "sorted sets (no TimeSeries module)"
         click.echo(f"history backend: {backend}")
-        _clear(db)
+        clear(db)
         start = time.perf_counter()
         for batch in building(sites, ahus, vavs):
             db.commit_all(batch)
@@ -190,6 +260,17 @@ def demo(ctx: Context, sites: int, ahus: int, vavs: int) -> None:
         point = db.read("point and zone and temp and sensor and siteRef==@site-2", checked=False)
         if point is not None:
             click.echo(f"\na point: {point.dis}  unit {point['unit']}, tz {point['tz']}")
+        if days:
+            pts = db.read_all("point and his")
+            start = time.perf_counter()
+            samples = _ingest(db, pts, days, int(time.time() // 900 * 900_000))
+            elapsed = time.perf_counter() - start
+            click.echo(
+                f"\nhistory: {samples:,} samples ({days} days of 15 minutes x {len(pts)} points) "
+                f"into {db.his.backend_of(pts[0]['id'])} in {elapsed:.2f} s "
+                f"({samples / elapsed:,.0f} samples/s, write_many)"
+            )
+            _his_reads(db, point or pts[0])
         if ctx.effective_uri is not None:
-            _clear(db)
+            clear(db)
     click.echo(f"\ndone in {time.perf_counter() - started:.1f} s")
