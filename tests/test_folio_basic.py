@@ -1062,19 +1062,31 @@ def test_pre_commit_sees_the_old_cache(db: hx.Folio) -> None:
 
 
 def test_large_batches(db: hx.Folio) -> None:
-    """Batches have no hidden size limit and stay all or nothing."""
+    """Batches up to Folio.MAX_BATCH stay all or nothing."""
+    size = hx.Folio.MAX_BATCH
     results = db.commit_all(
-        [hx.Diff.make_add({"i": n(i), f"tag{i % 500}": M}) for i in range(20_000)]
+        [hx.Diff.make_add({"i": n(i), f"tag{i % 500}": M}) for i in range(size)]
     )
-    assert len(results) == 20_000
-    assert db.read_count("i") == 20_000
-    assert db.read_count("tag7") == 40
+    assert len(results) == size
+    assert db.read_count("i") == size
+    assert db.read_count("tag7") == size // 500
     recs = [r.new_rec for r in results]
-    stale = recs[12_345]
+    stale = recs[1_234]
     commit(db, stale, {"i": n(-1)})
     ver = db.cur_ver
     batch = [hx.Diff(r, {"j": M}) for r in recs]
     raises_exactly(hx.ConcurrentChangeError, lambda: db.commit_all(batch))
     assert db.cur_ver == ver
     assert db.read_count("j") == 0
+    assert stored_version(db) == ver
+
+
+def test_a_batch_over_the_limit_is_refused_whole(db: hx.Folio) -> None:
+    """One batch is one atomic script that blocks Redis: past MAX_BATCH it is refused with a
+    message that says what to do, and nothing is written."""
+    ver = stored_version(db)
+    batch = [hx.Diff.make_add({"i": n(i)}) for i in range(hx.Folio.MAX_BATCH + 1)]
+    with pytest.raises(hx.DiffError, match=r"10001 diffs exceeds the limit of 10000.*several"):
+        db.commit_all(batch)
+    assert db.read_count("i") == 0
     assert stored_version(db) == ver

@@ -5,13 +5,18 @@ A few also derive from the built-in exception a Python caller would naturally ca
 :class:`ParseError` is a :class:`ValueError`, :class:`UnknownRecError` a :class:`KeyError`,
 :class:`ConnectionError` the built-in :class:`ConnectionError` (:class:`TimeoutError` also the
 built-in :class:`TimeoutError`) and :class:`AuthenticationError` a :class:`PermissionError`.
-The redis-py exception behind a Redis failure is chained as ``__cause__``.
+The Redis failures are also the matching redis-py exceptions (``redis.ConnectionError``,
+``redis.TimeoutError``, ``redis.AuthenticationError``, ``redis.ResponseError``,
+``redis.ReadOnlyError``), so code written for redis-py keeps catching them; the redis-py
+exception behind one is chained as ``__cause__``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import redis.exceptions as _redis
 
 __all__ = [
     "AuthenticationError",
@@ -43,6 +48,8 @@ _BuiltinTimeoutError = TimeoutError
 
 class FolioError(Exception):
     """Base class of every error raised by hxredis."""
+
+    __repr__ = BaseException.__repr__  # redis-py's would hide the message
 
 
 class ParseError(FolioError, ValueError):
@@ -129,22 +136,22 @@ class HisWriteError(RecError):
     """History items cannot be written (timezone, kind or unit mismatch, bad timestamps)."""
 
 
-class ConnectionError(FolioError, _BuiltinConnectionError):
+class ConnectionError(FolioError, _redis.ConnectionError, _BuiltinConnectionError):
     """Redis cannot be reached: connection refused, reset or lost.  The message names the
     server (never its password)."""
 
 
-class TimeoutError(ConnectionError, _BuiltinTimeoutError):
+class TimeoutError(ConnectionError, _redis.TimeoutError, _BuiltinTimeoutError):
     """Redis did not answer within the socket timeout.  A write that timed out may or may not
     have been applied (commits raise :class:`CommitOutcomeUnknownError` instead)."""
 
 
-class AuthenticationError(FolioError, PermissionError):
+class AuthenticationError(FolioError, _redis.AuthenticationError, PermissionError):
     """Redis refused the credentials (wrong user or password) or the ACL user lacks a
     permission the operation needs."""
 
 
-class ServerError(FolioError):
+class ServerError(FolioError, _redis.ResponseError):
     """Redis answered with an error: busy running a script (``BUSY``), still loading its data
     (``LOADING``), out of memory (``OOM``), a read-only replica (``READONLY``) or another
     error reply.  ``code`` is the error's first word, e.g. ``"OOM"``."""
@@ -154,6 +161,6 @@ class ServerError(FolioError):
         super().__init__(msg)
 
 
-class ReadOnlyError(ServerError):
+class ReadOnlyError(ServerError, _redis.ReadOnlyError):
     """A write was refused: the server is a read-only replica, or the Folio was opened with
     ``read_only=True``."""

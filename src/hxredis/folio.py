@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,6 +37,7 @@ from .dis import DisplayNames
 from .errors import (
     CommitError,
     ConcurrentChangeError,
+    DiffError,
     FolioError,
     LoadError,
     ParseError,
@@ -48,6 +50,7 @@ from .hooks import CommitEvent
 from .keys import KeySchema
 from .query_plan import TagIndex, count, execute
 from .record import Rec
+from .redis_errors import redis_failures
 from .server import RedisServer, start_server
 from .store import ChangeEntry, RecordWrite, RedisStore
 from .timezones import UTC
@@ -59,6 +62,8 @@ log = logging.getLogger("hxredis")
 
 _NOT_INDEXED_IN_REDIS = frozenset({"id", "mod"})
 _MS = timedelta(milliseconds=1)
+#: How often an idle follower checks that Redis still holds what the cache was built from (s).
+_PROBE_SECONDS = 1.0
 
 
 def open(
@@ -184,9 +189,16 @@ def _default_data_dir() -> Path:
 class Folio:
     """A Haystack database in Redis; create it with :func:`hxredis.open`.
 
-    Thread-safe: reads and commits may come from several threads.  Use it as a context
-    manager or call :meth:`close`.
+    Thread-safe: reads and commits may come from several threads.  Reads are answered from
+    the cache and never wait on Redis, not even while another thread's commit waits for a
+    paused server.  Use it as a context manager or call :meth:`close`.
     """
+
+    #: The most Diffs one :meth:`commit_all` takes.  A batch is one atomic Lua script run,
+    #: during which Redis serves nobody else; larger batches are refused with DiffError.
+    MAX_BATCH = 10_000
+    #: The most Trio text (in characters) one :meth:`commit_all` writes, for the same reason.
+    MAX_BATCH_TEXT = 64 * 1024 * 1024
 
     def __init__(
         self,
@@ -215,6 +227,10 @@ class Folio:
         self._server = server
         self._source = uuid.uuid4().hex
         self._store = RedisStore(client, self._keys, self._source)
+        # Whatever talks to Redis and then changes the cache (commits, catching up, reloads)
+        # holds _io_lock; the cache itself is changed and read under _lock, which is never
+        # held across a round trip.  Order: _io_lock before _lock.
+        self._io_lock = threading.RLock()
         self._lock = threading.RLock()
         self._closed = False
         self._read_only = read_only
@@ -222,22 +238,27 @@ class Folio:
         self._hooks: Any = None
         self._skip_bad = skip_bad_records
         self._redis_layer = RedisClient(client)
-        self.skipped_records = 0
-        # the cache: persistent tags per id, transient tags per id, the merged read views
+        # the cache: persistent tags per id, transient tags per id, the merged read views;
+        # a reload builds new ones and swaps them in whole
         self._persistent: dict[str, Rec] = {}
         self._transient: dict[str, dict[str, Any]] = {}
         self._views: dict[str, Rec] = {}
         self._refs: dict[str, Ref] = {}
         self._index = TagIndex()
         self._dis = DisplayNames(self._views, self._refs)
+        self._skipped: set[str] = set()  # stored records that could not be decoded
         self._cur_ver = 0
         self._applied: set[int] = set()  # versions of own commits not yet seen in the stream
         self._stream_ver = 0
         self._last_entry = "0-0"
+        self._created = ""  # the meta key's creation stamp the cache was built from
         self._last_mod = datetime.now(UTC).replace(microsecond=0)
+        self._last_check = 0.0
+        self._follow_error: BaseException | None = None
         if not self._store.ensure_schema(read_only=read_only):
             log.warning("hxredis: database %r does not exist yet; opened empty, read-only", name)
-        self._load()
+        with self._io_lock:
+            self._load()
         if hooks is not None:
             self.hooks = hooks
         self._stop = threading.Event()
@@ -276,7 +297,32 @@ class Folio:
     @property
     def has_timeseries(self) -> bool:
         """True when the server has the RedisTimeSeries module (MODULE LIST, asked once)."""
-        return self._redis_layer.has_module("timeseries")
+        with redis_failures(self._store.server):
+            return self._redis_layer.has_module("timeseries")
+
+    @property
+    def skipped_records(self) -> int:
+        """How many stored records could not be decoded and were skipped (open with
+        ``skip_bad_records=True``)."""
+        return len(self._skipped)
+
+    def health(self) -> dict[str, Any]:
+        """How this Folio keeps up with Redis, for monitoring.
+
+        ``open``: not closed; ``following``: the background change reader runs;
+        ``error``: the last failure of the change reader (None once it caught up again):
+        while it is set, reads answer from a cache that may lag behind Redis, and
+        :meth:`sync` raises the failure; ``cur_ver``: the version the cache shows;
+        ``skipped_records``: see :attr:`skipped_records`.
+        """
+        error = self._follow_error
+        return {
+            "open": not self._closed,
+            "following": self._follower is not None and self._follower.is_alive(),
+            "error": None if error is None else f"{type(error).__name__}: {error}",
+            "cur_ver": self._cur_ver,
+            "skipped_records": self.skipped_records,
+        }
 
     @property
     def read_only(self) -> bool:
@@ -342,6 +388,7 @@ class Folio:
         """In a child process after fork(): act as closed.  The locks are replaced (parent
         threads that held them do not exist here); the parent's connections, follower and
         embedded server are left alone."""
+        self._io_lock = threading.RLock()
         self._lock = threading.RLock()
         self._closed = True
         self._stop = threading.Event()
@@ -558,6 +605,14 @@ class Folio:
         clash), :class:`ConcurrentChangeError` when a record changed since its Diff's old
         record was read (unless the Diff has ``FORCE``), and whatever a ``pre_commit`` hook
         raises.  On any error nothing is applied, in Redis or in the cache.
+
+        A batch is one atomic Lua script run: more than :attr:`MAX_BATCH` Diffs (or
+        :attr:`MAX_BATCH_TEXT` characters of records) raise :class:`DiffError`.  The script
+        is sent once, never re-sent: when the connection fails after sending, the outcome is
+        settled through the change stream; :class:`CommitOutcomeUnknownError` when it cannot
+        be.  Redis failures raise :class:`hxredis.ConnectionError`,
+        :class:`hxredis.TimeoutError`, :class:`hxredis.AuthenticationError` or
+        :class:`hxredis.ServerError` (the commit was not applied).
         """
         self._check_write()
         diffs = list(diffs)
@@ -565,18 +620,22 @@ class Folio:
             if not isinstance(diff, Diff):
                 raise TypeError(f"commit takes hx.Diff objects, not {type(diff).__name__}")
         check_diffs(diffs)
+        if len(diffs) > self.MAX_BATCH:
+            raise DiffError(
+                f"a commit_all of {len(diffs)} diffs exceeds the limit of {self.MAX_BATCH} "
+                "(Folio.MAX_BATCH): one batch is one atomic script that blocks Redis while it "
+                "runs; commit it in several batches"
+            )
         if self._read_only and not diffs[0].is_transient:
             raise ReadOnlyError(
                 f"Cannot write, folio {self._name!r} was opened with read_only=True; only "
                 "transient commits (kept in this process's memory) are allowed"
             )
         ids = [self._abs_ref(diff.id).id for diff in diffs]
-        with self._lock:
+        with self._io_lock:
             self._check_write()
-            try:
-                self._verify(diffs, ids)
-            except CommitError:
-                self._sync_locked()  # another process may have made it right
+            if not self._verified(diffs, ids):
+                self._catch_up()  # another process may have made it right
                 self._verify(diffs, ids)
             self._run_hooks("pre_commit", diffs, [self._views.get(i) for i in ids])
             if diffs[0].is_transient:
@@ -594,6 +653,14 @@ class Folio:
             self.commit_all([Diff(rec, None, Diff.REMOVE | Diff.FORCE) for rec in trash])
         return len(trash)
 
+    def _verified(self, diffs: Sequence[Diff], ids: Sequence[str]) -> bool:
+        """True when :meth:`_verify` passes against the cache as it is."""
+        try:
+            self._verify(diffs, ids)
+        except CommitError:
+            return False
+        return True
+
     def _verify(self, diffs: Sequence[Diff], ids: Sequence[str]) -> None:
         """Haxall's per-diff checks against the cache: existence, mod, tag overlap."""
         for diff, rec_id in zip(diffs, ids, strict=True):
@@ -605,8 +672,10 @@ class Folio:
             if current is None:
                 raise CommitError(f"Rec not found: {rec_id}")
             if not diff.is_force and current.get("mod") != diff.old_mod:
+                stored, expected = _mod_text(current.get("mod")), _mod_text(diff.old_mod)
                 raise ConcurrentChangeError(
-                    f"{rec_id}: {_mod_text(current.get('mod'))} != {_mod_text(diff.old_mod)}"
+                    f"{rec_id}: {stored} != {expected} (@{rec_id} changed since it was read: "
+                    f"stored mod {stored}, the Diff expected {expected})"
                 )
             if diff.is_remove:
                 continue
@@ -627,6 +696,10 @@ class Folio:
             hook(event)
 
     def _commit_transient(self, diffs: Sequence[Diff], ids: Sequence[str]) -> list[Diff]:
+        with self._lock:
+            return self._apply_transient(diffs, ids)
+
+    def _apply_transient(self, diffs: Sequence[Diff], ids: Sequence[str]) -> list[Diff]:
         results = []
         for diff, rec_id in zip(diffs, ids, strict=True):
             old_view = self._views[rec_id]
@@ -650,15 +723,27 @@ class Folio:
         for _attempt in range(5):
             new_mod = self._next_mod(ids)
             writes, new_recs = self._prepare(diffs, ids, new_mod)
-            outcome = self._store.commit(writes)
+            text = sum(len(write.trio) for write in writes)
+            if text > self.MAX_BATCH_TEXT:
+                raise DiffError(
+                    f"a commit of {text} characters of records exceeds the limit of "
+                    f"{self.MAX_BATCH_TEXT} (Folio.MAX_BATCH_TEXT); commit it in several batches"
+                )
+            outcome = self._store.commit(writes, self._last_entry)
             if outcome.status == "ok":
-                return self._apply_commit(diffs, ids, new_recs, new_mod, outcome.version)
+                with self._lock:
+                    results = self._apply_commit(diffs, ids, new_recs, new_mod, outcome.version)
+                if len(self._applied) > 10_000:  # nobody reads the stream (follow=False)
+                    self._read_stream()
+                if any(d.is_remove for d in diffs):
+                    self._collect_garbage()
+                return results
             if outcome.status == "badkey":
                 raise CommitError(
                     f"Redis key {outcome.id!r} of database {self._name!r} holds a "
                     f"{outcome.stored_mod}, not what hxredis stores there; nothing was written"
                 )
-            self._sync_locked()
+            self._catch_up()
             if outcome.status == "gc":
                 self._store.collect_history_garbage()
             elif outcome.status == "exists":
@@ -728,10 +813,6 @@ class Folio:
         self._dis.changed(ids)
         self._cur_ver = max(self._cur_ver, ver)
         self._applied.add(ver)
-        if len(self._applied) > 10_000:  # nobody reads the stream (follow=False, no sync)
-            self._sync_locked()
-        if any(d.is_remove for d in diffs):
-            self._collect_garbage()
         return [
             Diff._result(
                 diff,
@@ -748,7 +829,7 @@ class Folio:
             return
         try:
             self._store.collect_history_garbage()
-        except redis.RedisError as exc:  # retried by the next remove, add or open
+        except FolioError as exc:  # retried by the next remove, add or open
             log.warning("hxredis: history clean-up deferred: %s", exc)
 
     # ------------------------------------------------------------------------------------------
@@ -791,72 +872,102 @@ class Folio:
             self._index.update(rec_id, old_view, view)
         return view
 
-    def _decode(self, key: str, text: bytes | str) -> Rec | None:
-        """One stored record, interned and frozen; None (counted) for a bad one if skipping."""
-        try:
-            return codec.decode_record(key, text, self._refs)
-        except ParseError as exc:
-            self._bad_record(key, exc)
-            return None
-
     def _bad_record(self, key: str, exc: ParseError) -> None:
-        """LoadError for an undecodable stored record, or count and log it when skipping."""
+        """LoadError for an undecodable stored record, or log it when skipping."""
         if not self._skip_bad:
             raise LoadError(f"cannot decode record {key!r} in {self._keys.recs}: {exc}") from exc
-        self.skipped_records += 1
         log.warning("hxredis: skipped undecodable record %r: %s", key, exc)
 
     def _load(self) -> None:
-        """Cold load: every record in bulk, then catch up with the change stream."""
-        with self._lock, _gc_paused():
-            ver, entry = self._store.position()
-            persistent = self._persistent
+        """Cold load (``_io_lock`` held): every record from Redis into a new cache, swapped in
+        whole once complete, then catch up with the change stream.  Until the swap, readers
+        see the cache as it was; a failure leaves it, and its transient tags, as it was."""
+        with _gc_paused():
+            position = self._store.position()
+            refs: dict[str, Ref] = {}
+            persistent: dict[str, Rec] = {}
+            skipped: set[str] = set()
             for chunk in self._store.scan_records():
-                for rec_id, exc in codec.decode_records(chunk, self._refs, persistent):
+                for rec_id, exc in codec.decode_records(chunk, refs, persistent):
                     self._bad_record(rec_id, exc)
-            self._views.update(persistent)  # empty before: a first load or a reload
-            self._index.add_many(persistent.items())
-            self._cur_ver = self._stream_ver = ver
-            self._last_entry = entry
-            self._dis.rebuild()
-            self._sync_locked()
-            self._collect_garbage()
+                    skipped.add(rec_id)
+            views = dict(persistent)
+            index = TagIndex()
+            index.add_many(persistent.items())
+            dis = DisplayNames(views, refs)
+            dis.rebuild()
+        with self._lock:
+            transient = self._transient
+            self._persistent, self._views, self._refs = persistent, views, refs
+            self._index, self._dis, self._transient = index, dis, {}
+            self._skipped = skipped
+            self._applied.clear()
+            self._cur_ver = self._stream_ver = position.version
+            self._last_entry, self._created = position.entry, position.created
+            for rec_id, tags in transient.items():  # Refs re-interned in the new cache
+                if rec_id in persistent:
+                    self._transient[rec_id] = {k: self._normalize(v) for k, v in tags.items()}
+                    self._rebuild_view(rec_id, views[rec_id])
+            if self._transient:
+                self._dis.changed(list(self._transient))
+        self._last_check = time.monotonic()
+        self._read_stream()
+        self._collect_garbage()
 
-    def _reload(self) -> None:
-        """Start over from Redis (after missing change stream entries); keeps transients."""
-        transient = self._transient
-        self._persistent, self._views, self._transient = {}, {}, {}
-        self._dis = DisplayNames(self._views, self._refs)
-        self._index = TagIndex()
-        self._applied.clear()
-        for ref in self._refs.values():
-            ref._set_dis(None)
+    def _reload(self, why: str) -> None:
+        """Start over from Redis (``_io_lock`` held); keeps transient tags."""
+        log.warning("hxredis: reloading database %s: %s", self._name, why)
+        self._store.ensure_schema()  # its meta key may be gone with the data
         self._load()
-        for rec_id, tags in transient.items():
-            if rec_id in self._persistent:
-                self._transient[rec_id] = tags
-                self._rebuild_view(rec_id, self._views[rec_id])
 
     # ------------------------------------------------------------------------------------------
     # coherence: the change stream
     # ------------------------------------------------------------------------------------------
 
     def sync(self) -> Folio:
-        """Catch up with every commit made so far, by any process; returns self."""
+        """Catch up with every commit made so far, by any process; returns self.
+
+        Also checks that Redis still holds what the cache was built from and reloads
+        everything when it does not (data lost or rolled back, the database recreated).
+        Raises :class:`LoadError` for a changed record that cannot be decoded and
+        :class:`hxredis.ConnectionError` and friends when Redis fails; the cache then stays
+        as it was.
+        """
         self._check_read()
-        with self._lock:
-            self._sync_locked()
+        with self._io_lock:
+            self._catch_up()
         return self
 
-    def _sync_locked(self) -> None:
+    def _catch_up(self) -> None:
+        """Apply every change stream entry so far, then check the cache against Redis."""
+        self._read_stream()
+        self._check_divergence()
+
+    def _read_stream(self) -> None:
         while True:
             entries = self._store.read_changes(self._last_entry)
-            if not entries:
+            if not entries or not self._apply_entries(entries):
                 return
-            self._apply_entries(entries)
 
-    def _apply_entries(self, entries: Sequence[ChangeEntry]) -> None:
-        """Apply change stream entries (in order) made by other processes.
+    def _check_divergence(self) -> None:
+        """Reload when Redis no longer holds what the cache was built from: its version went
+        back, its change stream was reset, its meta key was recreated, or its records hash
+        changed behind the change stream's back."""
+        position = self._store.position()
+        self._last_check = time.monotonic()
+        same_version = position.version == self._stream_ver
+        if position.created != self._created:
+            self._reload("its meta key in Redis was lost or recreated")
+        elif position.version < self._stream_ver:
+            self._reload(f"its version went back from {self._stream_ver} to {position.version}")
+        elif same_version and _entry_key(position.entry) < _entry_key(self._last_entry):
+            self._reload("its change stream in Redis was reset")
+        elif same_version and position.records != len(self._persistent) + len(self._skipped):
+            self._reload("its records in Redis changed outside hxredis")
+
+    def _apply_entries(self, entries: Sequence[ChangeEntry]) -> bool:
+        """Apply change stream entries (in order) made by other processes; False when a gap
+        or a malformed entry made it reload instead.
 
         The stream position advances only once every changed record was fetched and
         decoded, so a failure (an undecodable record) is raised again by the next sync.
@@ -866,46 +977,76 @@ class Folio:
         for entry in entries:
             if _entry_key(entry.entry) <= _entry_key(last_entry):
                 continue  # seen already (the follower and sync() both read)
-            if entry.version != stream_ver + 1 and stream_ver:
-                log.info("hxredis: %s missed change stream entries; reloading", self._name)
-                self._reload()
-                return
+            if entry.version is None:
+                self._reload(f"change stream entry {entry.entry} has no valid version")
+                return False
+            if entry.version != stream_ver + 1:
+                self._reload(f"missed change stream entries ({stream_ver} -> {entry.version})")
+                return False
             stream_ver, last_entry = entry.version, entry.entry
             if entry.source == self._source and entry.version in self._applied:
                 own.append(entry.version)  # our own commit, already in the cache
             else:  # another process's, or ours whose reply was lost
                 changed.update(dict.fromkeys(entry.ids))
         ids = list(changed)
-        texts = self._store.fetch(ids)
-        recs = [
-            None if text is None else self._decode(i, text)
-            for i, text in zip(ids, texts, strict=True)
-        ]
-        for rec_id, rec in zip(ids, recs, strict=True):
-            self._put(rec_id, rec)
-        if ids:
-            self._dis.changed(ids)
-        self._applied.difference_update(own)
-        self._stream_ver, self._last_entry = stream_ver, last_entry
-        self._cur_ver = max(self._cur_ver, stream_ver)
+        recs: list[Rec | None] = []
+        for rec_id, text in zip(ids, self._store.fetch(ids), strict=True):
+            recs.append(None if text is None else self._decode(rec_id, text))
+        with self._lock:
+            for rec_id, rec in zip(ids, recs, strict=True):
+                self._put(rec_id, rec)
+            if ids:
+                self._dis.changed(ids)
+            self._applied.difference_update(own)
+            self._stream_ver, self._last_entry = stream_ver, last_entry
+            self._cur_ver = max(self._cur_ver, stream_ver)
+        return True
+
+    def _decode(self, rec_id: str, text: bytes | str) -> Rec | None:
+        """A changed record, interned and frozen; None (and counted) for an undecodable one
+        when skipping bad records, else LoadError."""
+        try:
+            rec = codec.decode_record(rec_id, text, self._refs)
+        except ParseError as exc:
+            self._bad_record(rec_id, exc)
+            self._skipped.add(rec_id)
+            return None
+        self._skipped.discard(rec_id)
+        return rec
 
     def _follow(self) -> None:
-        """Background thread: wait for change stream entries and apply them."""
+        """Background thread: wait for change stream entries and apply them; check the cache
+        against Redis every second and after Redis came back.  It never dies of an error: it
+        logs it, shows it in :meth:`health` and tries again a second later."""
         while not self._stop.is_set():
             try:
                 entries = self._store.read_changes(self._last_entry, block_ms=100)
-                if entries:
-                    with self._lock:
-                        if not self._closed:
-                            self._apply_entries(entries)
-            except redis.RedisError as exc:
+                with self._io_lock:
+                    if self._closed:
+                        return
+                    if entries:
+                        self._apply_entries(entries)
+                    if self._follow_error is not None or self._check_due():
+                        self._catch_up()
+                self._follow_error = None
+            except Exception as exc:  # whatever it is, keep following
                 if self._stop.is_set():
                     return
-                log.warning("hxredis: change stream of %s unavailable: %s", self._name, exc)
+                self._follower_failed(exc)
                 self._stop.wait(1.0)
-            except FolioError as exc:  # e.g. a record another process wrote is undecodable
-                log.error("hxredis: cannot apply changes to %s: %s", self._name, exc)
-                self._stop.wait(1.0)
+
+    def _check_due(self) -> bool:
+        return time.monotonic() - self._last_check >= _PROBE_SECONDS
+
+    def _follower_failed(self, exc: Exception) -> None:
+        """Log a follower failure (once until it changes) and keep it for :meth:`health`."""
+        previous, self._follow_error = self._follow_error, exc
+        if previous is not None and type(previous) is type(exc) and str(previous) == str(exc):
+            return
+        if isinstance(exc, FolioError):
+            log.error("hxredis: cannot follow changes of %s: %s", self._name, exc)
+        else:
+            log.error("hxredis: cannot follow changes of %s", self._name, exc_info=exc)
 
 
 @contextmanager

@@ -10,6 +10,8 @@ one hash tag, so a commit touches a single Redis Cluster slot::
     hx:{mydb}:changes       stream: one entry per commit (version, source, ids)
     hx:{mydb}:tag:<name>    set: ids of the records having tag <name>
     hx:{mydb}:his-gc        set: ids whose history keys still have to be deleted
+    hx:{mydb}:cancel:<tok>  string, expiring: a commit whose lost reply was settled as not
+                            applied (the commit script refuses to run if it arrives later)
 
 Each point's history has its own hash tag, so histories spread across shards::
 
@@ -53,6 +55,10 @@ class KeySchema:
     def tag(self, name: str) -> str:
         """The index set of tag ``name`` (a valid tag name, checked by the caller)."""
         return f"{self.prefix}:{{{self.db}}}:tag:{name}"
+
+    def cancelled(self, token: str) -> str:
+        """The cancel marker of commit ``token`` (see :mod:`hxredis.store`)."""
+        return f"{self.prefix}:{{{self.db}}}:cancel:{token}"
 
     def his(self, rec_id: str) -> str:
         """The history key of record ``rec_id`` (a valid Ref id)."""

@@ -1,6 +1,7 @@
 """A TCP proxy in front of a Redis server that can lose a reply: the command reaches Redis and
 is executed, but the client's connection is closed before the answer comes back (what a network
-failure or a timeout at the wrong moment does)."""
+failure or a timeout at the wrong moment does); or lose a request: the command never reaches
+Redis and the client's connection is closed."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ class ReplyDroppingProxy:
     """Forwards loopback connections to ``127.0.0.1:target_port``.
 
     After :meth:`drop_next_reply_to` ``command``, the first client request containing that
-    command name is forwarded, its reply is swallowed and both sockets are closed.
-    ``dropped`` is set once that happened.  Call :meth:`close` when done.
+    command name is forwarded, its reply is swallowed and both sockets are closed; after
+    :meth:`drop_next_request` it is not forwarded at all.  ``dropped`` is set once that
+    happened.  Call :meth:`close` when done.
     """
 
     def __init__(self, target_port: int) -> None:
@@ -24,6 +26,7 @@ class ReplyDroppingProxy:
         self.port: int = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._armed: bytes | None = None
+        self._forward = True
         self.dropped = threading.Event()
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -33,8 +36,15 @@ class ReplyDroppingProxy:
         return f"redis://127.0.0.1:{self.port}"
 
     def drop_next_reply_to(self, command: str) -> None:
+        self._arm(command, forward=True)
+
+    def drop_next_request(self, command: str) -> None:
+        self._arm(command, forward=False)
+
+    def _arm(self, command: str, *, forward: bool) -> None:
         with self._lock:
             self._armed = command.upper().encode()
+            self._forward = forward
         self.dropped.clear()
 
     def close(self) -> None:
@@ -59,10 +69,12 @@ class ReplyDroppingProxy:
             while data := client.recv(65536):
                 with self._lock:
                     hit = self._armed is not None and self._armed in data.upper()
+                    forward = self._forward or not hit
                     if hit:
                         self._armed = None
                         swallow.set()
-                server.sendall(data)
+                if forward:
+                    server.sendall(data)
                 if hit:
                     time.sleep(0.3)  # let Redis execute the command, then cut the client off
                     self.dropped.set()

@@ -1,25 +1,30 @@
 #!lua
 -- Atomic Folio commit: check every diff, then apply all of them, or none.
--- KEYS: recs, mods, ver, changes, his-gc, then the tag index sets named by the diffs.
--- ARGV: source, stream max length, diff count, then per diff:
+-- KEYS: recs, mods, ver, changes, his-gc, the commit's cancel key, then the tag index sets
+--   named by the diffs.
+-- ARGV: source, stream max length, the commit's token, diff count, then per diff:
 --   op ('a' add, 'u' update, 'r' remove), id, base mod (the stored mod the new record was
 --   computed from; '' for an add), new mod, Trio text, #tags added, #tags removed,
 --   then the KEYS positions of the added and of the removed tags' index sets.
+-- The token goes into the change stream entry; a commit whose cancel key exists (set by
+-- resolve.lua after its reply was lost) does nothing and returns {'cancelled'}.
 -- Returns {'ok', version, stream id} or the first failure:
 --   {'exists', id} | {'notfound', id} | {'stale', id, stored mod} | {'gc', id}
 --   | {'badkey', key, type}: a key of the database holds the wrong type (nothing written)
 local recs, mods, ver_key, changes, gc = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local source, maxlen, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local source, maxlen, token, count = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+if redis.call('EXISTS', KEYS[6]) == 1 then return {'cancelled'} end
 
 -- Every write below must succeed once it starts: check the types first.
-local expected = {'hash', 'hash', 'string', 'stream', 'set'}
+local expected = {'hash', 'hash', 'string', 'stream', 'set', 'string'}
 for k = 1, #KEYS do
   local kind = redis.call('TYPE', KEYS[k])['ok']
   if kind ~= 'none' and kind ~= (expected[k] or 'set') then return {'badkey', KEYS[k], kind} end
 end
 
 local diffs = {}
-local at = 4
+local at = 5
 for d = 1, count do
   local op, id, base = ARGV[at], ARGV[at + 1], ARGV[at + 2]
   local added, removed = tonumber(ARGV[at + 5]), tonumber(ARGV[at + 6])
@@ -59,5 +64,6 @@ end
 
 local version = redis.call('INCR', ver_key)
 local entry = redis.call('XADD', changes, 'MAXLEN', '~', maxlen, '*',
-                         'v', version, 'src', source, 'ids', table.concat(ids, ' '))
+                         'v', version, 'src', source, 'tok', token,
+                         'ids', table.concat(ids, ' '))
 return {'ok', version, entry}
