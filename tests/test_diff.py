@@ -440,9 +440,47 @@ def test_self_containing_list_is_refused() -> None:
     raises(InvalidTagValueError, Diff, OLD, {"foo": cyclic}, match="nested too deeply")
 
 
-def test_grid_contents_not_checked() -> None:
-    grid = Grid({}, ["a"], [{"a": NA}, {"a": Custom()}])
-    Diff(OLD, {"foo": grid})
+def test_grid_contents_checked() -> None:
+    Diff(OLD, {"foo": Grid({"m": NA}, [("a", {"c": NA})], [{"a": NA}, {"a": [MARKER]}])})
+    bad_grids = {
+        "Unsupported tag type: Custom": Grid({}, ["a"], [{"a": NA}, {"a": Custom()}]),
+        "Unsupported tag type: int": Grid({}, ["a"], [{"a": [1]}]),
+        "not valid Unicode": Grid({}, ["a"], [{"a": "x\ud800"}]),
+        "not valid Unicode in meta": Grid({"m": Uri("\udfff")}, ["a"], []),
+        "cannot be null": Grid({"m": None}, ["a"], []),
+        "Grid meta with invalid tag name 'Bad'": Grid({"Bad": MARKER}, ["a"], []),
+        "Grid column named 'Bad'": Grid({}, ["Bad"], []),
+        "two columns 'a'": Grid({}, ["a", "a"], []),
+        "Grid column 'a' meta with invalid": Grid({}, [("a", {"1": MARKER})], []),
+        "without columns": Grid({}, [], []),
+        "cell for no column: 'b'": Grid({}, ["a"], [{"a": MARKER, "b": MARKER}]),
+        "cannot carry a unit": Grid({}, ["a"], [[Number(float("inf"), "kW")]]),
+    }
+    for why, grid in bad_grids.items():
+        match = why.removesuffix(" in meta")
+        raises(InvalidTagValueError, Diff, OLD, {"foo": grid}, match=match)
+        raises(InvalidTagValueError, Diff, OLD, {"foo": [{"g": grid}]}, match=match)
+
+
+def test_nesting_limit_counts_grids() -> None:
+    inner: list[Any] = [MARKER]
+    for _ in range(97):
+        inner = [inner]
+    Diff(OLD, {"foo": Grid({}, ["a"], [[inner]])})  # Grid, 98 Lists: 99 levels
+    Diff(OLD, {"foo": [Grid({"m": inner}, ["a"], [])]})  # 100 levels
+    for too_deep in (
+        [Grid({}, ["a"], [[[inner]]])],
+        Grid({}, ["a"], [[Grid({}, ["b"], [[[inner]]])]]),
+        Grid({}, [("a", {"m": [[inner]]})], []),
+    ):
+        raises(InvalidTagValueError, Diff, OLD, {"foo": too_deep}, match="nested too deeply")
+
+
+@pytest.mark.parametrize(
+    "val", ["a\ud800", Uri("\ud800"), XStr("Foo", "\udc00"), Ref("a", "\ud800"), ["\ud800"]]
+)
+def test_text_that_is_not_unicode(val: Any) -> None:
+    raises(InvalidTagValueError, Diff, OLD, {"foo": val}, match="not valid Unicode")
 
 
 @pytest.mark.parametrize("val", ["site1", "a.b", "x:y-z~_", "Foo", "1"])

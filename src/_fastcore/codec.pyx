@@ -15,7 +15,7 @@ from cpython.object cimport PyObject
 from _fastcore.slots cimport slot_get, slot_offset
 
 from hxredis._fastcore.trio import loads as _loads
-from hxredis.codec import _text, _the_record, cached_value
+from hxredis.codec import _text, _the_record, _undecodable, cached_value
 from hxredis.errors import ParseError
 from hxredis.record import Rec
 from hxredis.values import Coord, Marker, NAType, Number, Ref, Span, Symbol, Uri, XStr
@@ -67,15 +67,11 @@ cdef object _interned(dict refs, object ref):
 cdef dict _record(str key, list recs):
     """The one record of a stored text with the id ``key`` (else the reference raises)."""
     cdef dict rec
-    cdef PyObject* rec_id
+    cdef object rec_id
     if len(recs) == 1:
         rec = recs[0]
-        rec_id = PyDict_GetItem(rec, "id")
-        if (
-            rec_id != NULL
-            and type(<object>rec_id) is _Ref
-            and slot_get(<object>rec_id, _REF_ID, "_id") == key
-        ):
+        rec_id = rec.get("id")
+        if type(rec_id) is _Ref and slot_get(rec_id, _REF_ID, "_id") == key:
             return rec
     return _the_record(key, recs)
 
@@ -91,18 +87,20 @@ def decode_records(dict chunk, dict refs, dict out):
     cdef PyObject* raw_id
     cdef PyObject* text
     cdef list failed = []
+    cdef object rec_id, stored, rec
     while PyDict_Next(chunk, &pos, &raw_id, &text):
-        rec_id = <object>raw_id
+        rec_id = <object>raw_id  # strong references before anything can change chunk
+        stored = <object>text
         if type(rec_id) is not str:
             rec_id = rec_id.decode(errors="backslashreplace")
         try:
-            rec = _decode(rec_id, <object>text, refs)
+            rec = _decode(rec_id, stored, refs)
         except ParseError as exc:
             failed.append((rec_id, exc))
             continue
         # keyed by the id str of the interned Ref: every table of the cache then holds the
         # same str object for an id, and their lookups match it by identity
-        out[slot_get(<object>PyDict_GetItem(rec, "id"), _REF_ID, "_id")] = rec
+        out[slot_get(rec["id"], _REF_ID, "_id")] = rec
     return failed
 
 
@@ -111,21 +109,27 @@ cdef object _decode(str key, object text, dict refs):
     cdef Py_ssize_t pos = 0
     cdef PyObject* name
     cdef PyObject* value
-    cdef object val, kind
+    cdef object tag, val, kind
     cdef bint scalars = True
     if type(text) is bytes:
         try:
             text = (<bytes>text).decode()
         except UnicodeDecodeError:
             text = _text(text)  # raises the reference's ParseError
-    raw = _record(key, _loads(text if type(text) is str else _text(text)))
+    try:
+        raw = _record(key, _loads(text if type(text) is str else _text(text)))
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise _undecodable(exc) from exc
     while PyDict_Next(raw, &pos, &name, &value):
+        tag = <object>name
         val = <object>value
         kind = type(val)
         if kind is _Ref:
-            PyDict_SetItem(raw, <object>name, _interned(refs, val))  # same key: no resize
+            PyDict_SetItem(raw, tag, _interned(refs, val))  # same key: no resize
         elif isinstance(val, list) or isinstance(val, dict):
-            PyDict_SetItem(raw, <object>name, cached_value(val, _RefOf(refs)))
+            PyDict_SetItem(raw, tag, cached_value(val, _RefOf(refs)))
             scalars = False
         elif PyObject_GC_IsTracked(val) and kind not in _ATOMS:  # a Grid, say
             scalars = False

@@ -29,8 +29,13 @@ cdef inline object _get(object d, object key):  # d: a dict or a subclass (Rec)
 
 
 cdef object _ref(dict refs, str rec_id):
+    """The interned Ref of ``rec_id``; TypeError if ``refs`` holds anything else for it (its
+    slots are written directly)."""
     cdef PyObject* found = PyDict_GetItem(refs, rec_id)
-    return _py_intern(refs, rec_id) if found == NULL else <object>found
+    cdef object ref = _py_intern(refs, rec_id) if found == NULL else <object>found
+    if not isinstance(ref, _Ref):
+        raise TypeError(f"refs[{rec_id!r}] is not a Ref: {type(ref).__name__}")
+    return ref
 
 
 cdef inline void _set_dis(object ref, object dis) except *:
@@ -182,7 +187,7 @@ cdef class _Walk:
 
     cdef void run(self) except *:
         cdef list stack = []
-        cdef _Node root, node
+        cdef _Node root, node, target
         cdef PyObject* found
         cdef bint pushed
         for root in self.order:
@@ -197,8 +202,9 @@ cdef class _Walk:
                     found = PyDict_GetItem(self.nodes, node.targets[node.next])
                     node.next += 1
                     if found != NULL and (<_Node>found).state == 0:
-                        _enter(<_Node>found)
-                        stack.append(<_Node>found)
+                        target = <_Node>found  # strong before anything runs
+                        _enter(target)
+                        stack.append(target)
                         pushed = True
                         break
                 if not pushed:

@@ -64,14 +64,17 @@ cdef void _fill(dict table, object key, list ids) except *:
     """Append ``ids`` to the bucket ``table[key]``: a new bucket is the list itself (the index
     makes it a dict on first use), a list bucket is extended, a dict bucket filled."""
     cdef PyObject* found = PyDict_GetItem(table, key)
+    cdef object bucket
     if found == NULL:
         PyObject_GC_UnTrack(ids)  # only ever holds id strs: spare the GC a walk over it
         table[key] = ids
-    elif type(<object>found) is list:
-        (<list>found).extend(ids)
+        return
+    bucket = <object>found  # a strong reference: filling it may run a gc callback
+    if type(bucket) is list:
+        (<list>bucket).extend(ids)
     else:
         for rec_id in ids:
-            PyDict_SetItem(<dict>found, rec_id, None)
+            PyDict_SetItem(<dict>bucket, rec_id, None)
 
 
 def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
@@ -90,9 +93,11 @@ def add_many(dict seq, Py_ssize_t next_seq, dict tags, dict refs, recs):
             pos = 0  # first ask for every value at once (they are all over the heap) ...
             while PyDict_Next(rec, &pos, &name, &value):
                 hx_prefetch(value)
-            pos = 0  # ... then read their types
+            pos = 0  # ... then read their types (strong references: _gather runs Python code)
             while PyDict_Next(rec, &pos, &name, &value):
-                _gather(by_tag, by_ref, rec_id, <object>name, <object>value)
+                tag = <object>name
+                val = <object>value
+                _gather(by_tag, by_ref, rec_id, tag, val)
         else:
             for tag, val in rec.items():
                 _gather(by_tag, by_ref, rec_id, tag, val)

@@ -45,6 +45,7 @@ from cpython.unicode cimport (
     PyUnicode_4BYTE_KIND,
     PyUnicode_FindChar,
     PyUnicode_FromKindAndData,
+    PyUnicode_CheckExact,
     PyUnicode_FromStringAndSize,
 )
 from libc.math cimport fabs, floor, isinf, isnan
@@ -961,6 +962,8 @@ cdef bint _put_number(_Buf* o, object num) except -1:
     else:
         return False
     if unit is not None:
+        if type(unit) is not str:  # only a forced slot holds anything else: the reference raises
+            return False
         ulen = PyUnicode_GET_LENGTH(unit)
     total = k + ulen
     if total == 17 or total == 10 or total > 20:
@@ -1037,11 +1040,14 @@ cdef bint _put_datetime(_Buf* o, object dt) except -1:
 cdef bint _put_value(_Buf* o, object val) except -1:
     """Write the text of a value of a hot kind other than Str; False for the reference."""
     cdef type t = type(val)
-    cdef object dis
+    cdef object rec_id, dis
     if t is _Ref:
-        _put_char(o, c'@')
-        _put_str(o, slot_get(val, _REF_ID, "_id"))
+        rec_id = slot_get(val, _REF_ID, "_id")
         dis = slot_get(val, _REF_DIS, "_dis")
+        if type(rec_id) is not str or (dis is not None and type(dis) is not str):
+            return False  # slots forced to other types: the reference raises
+        _put_char(o, c'@')
+        _put_str(o, rec_id)
         if dis is not None:
             _put_char(o, c' ')
             _put_code(o, dis)
@@ -1096,60 +1102,75 @@ cdef int _put_tag(_Buf* o, object name, object val, bint checked) except -1:
     return 1
 
 
-# Tag orders by key sequence, so most records skip the sort: the keys in dict order, the
-# names in the reference's order, and for each name its position among the keys.
+# Tag orders by key sequence, so most records skip the sort: per slot, a tuple of the keys in
+# dict order, the names in the reference's order and for each name its position among the keys
+# (one tuple, so a reader never sees one record's keys with another's order).
 cdef Py_ssize_t _MAX_FAST_TAGS = 64
-cdef list _order_keys = [None] * 256
-cdef list _order_names = [None] * 256
-cdef list _order_perm = [None] * 256
+cdef list _orders = [None] * 256
+
+
+cdef inline void _release(PyObject** ks, PyObject** vs, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        Py_DECREF(<object>ks[i])
+        Py_DECREF(<object>vs[i])
 
 
 cdef int _write_dict(_Buf* o, dict rec) except -1:
-    """Write a dict with at most _MAX_FAST_TAGS str keys; 1 if it is not one (nothing written)."""
+    """Write a dict with at most _MAX_FAST_TAGS str keys; 1 if it is not one (nothing written).
+
+    Its keys and values are first taken as strong references in one pass that runs no Python
+    code, and only that snapshot is read afterwards: whatever a gc callback or another thread
+    does to ``rec`` meanwhile, the text written is one consistent state of it."""
     cdef PyObject* ks[64]
     cdef PyObject* vs[64]
     cdef PyObject* key
     cdef PyObject* value
     cdef Py_ssize_t pos = 0, n = 0, i, j, slot
     cdef size_t h = 5381
-    cdef object keys, names, perm, val, name
+    cdef object order_entry, names, perm, val, name
+    cdef tuple keys
+    cdef list key_list
     cdef const unsigned char* order
     cdef bint checked = True, short
-    if len(rec) > _MAX_FAST_TAGS:
+    if PyDict_GET_SIZE(rec) > _MAX_FAST_TAGS:
         return 1
-    while PyDict_Next(rec, &pos, &key, &value):
-        if type(<object>key) is not str:
+    while PyDict_Next(rec, &pos, &key, &value):  # nothing in this loop can run Python code
+        if n == _MAX_FAST_TAGS or not PyUnicode_CheckExact(<object>key):
+            _release(ks, vs, n)
             return 1
+        Py_INCREF(<object>key)
+        Py_INCREF(<object>value)
         ks[n] = key
         vs[n] = value
-        h = (h * 1000003) ^ <size_t>PyObject_Hash(<object>key)
         n += 1
-    slot = <Py_ssize_t>(h >> 3) & 255
-    keys = _order_keys[slot]
-    names = None
-    if keys is not None and len(<tuple>keys) == n:
-        for i in range(n):
-            if <PyObject*>(<tuple>keys)[i] is not ks[i] and (<tuple>keys)[i] != <object>ks[i]:
-                break
-        else:
-            names = _order_names[slot]
-            perm = _order_perm[slot]
-    if names is None:
-        names = _sorted_names(rec)
-        for name in names:
-            if _tag_name(name) is None:
-                checked = False
-                break
-        index = {<object>ks[i]: i for i in range(n)}
-        perm = bytes([index[name] for name in names])
-        if checked:
-            _order_keys[slot] = tuple([<object>ks[i] for i in range(n)])
-            _order_names[slot] = names
-            _order_perm[slot] = perm
-    order = perm
-    for i in range(n):
-        Py_INCREF(<object>vs[i])  # the snapshot survives whatever the reference calls do
     try:
+        for i in range(n):
+            h = (h * 1000003) ^ <size_t>PyObject_Hash(<object>ks[i])  # an exact str: no Python
+        slot = <Py_ssize_t>(h >> 3) & 255
+        order_entry = _orders[slot]
+        names = None
+        if order_entry is not None:
+            keys = (<tuple>order_entry)[0]
+            if len(keys) == n:
+                for i in range(n):
+                    if <PyObject*>keys[i] is not ks[i] and keys[i] != <object>ks[i]:
+                        break
+                else:
+                    names = (<tuple>order_entry)[1]
+                    perm = (<tuple>order_entry)[2]
+        if names is None:
+            key_list = [<object>ks[i] for i in range(n)]
+            names = _sorted_names(key_list)
+            for name in names:
+                if _tag_name(name) is None:
+                    checked = False
+                    break
+            index = {key_list[i]: i for i in range(n)}
+            perm = bytes([index[name] for name in names])
+            if checked:
+                _orders[slot] = (tuple(key_list), names, perm)
+        order = perm
         for i in range(n):
             val = <object>vs[order[i]]
             if val is None:
@@ -1165,8 +1186,7 @@ cdef int _write_dict(_Buf* o, dict rec) except -1:
                         break
                 _put_str(o, _tag_text(name, val, short))
     finally:
-        for i in range(n):
-            Py_DECREF(<object>vs[i])
+        _release(ks, vs, n)
     return 0
 
 

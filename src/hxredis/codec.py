@@ -89,14 +89,25 @@ def _the_record(key: str, recs: list[dict[str, Any]]) -> dict[str, Any]:
     return rec
 
 
+def _undecodable(exc: Exception) -> ParseError:
+    """The ParseError for a stored text whose reading failed with something else."""
+    return ParseError(f"cannot decode: {type(exc).__name__}: {exc}")
+
+
 def py_decode_record(key: str, text: bytes | str, refs: dict[str, Ref]) -> Rec:
     """The cached record for the stored Trio ``text`` of record ``key``: every Ref interned
     in ``refs`` (display strings in the text are ignored), Lists and Dicts frozen.
 
     Raises :class:`~hxredis.errors.ParseError` when the text is not UTF-8, not Trio, not
-    exactly one record, or not the record with id ``key``.
+    exactly one record, or not the record with id ``key``, and for any other failure of the
+    reader (a RecursionError, say): a stored text never raises anything else but MemoryError.
     """
-    rec = _the_record(key, trio.loads(_text(text)))
+    try:
+        rec = _the_record(key, trio.loads(_text(text)))
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise _undecodable(exc) from exc
 
     def ref_of(ref: Ref) -> Ref:
         return intern(refs, ref.id)

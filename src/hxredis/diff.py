@@ -26,7 +26,8 @@ from .errors import (
     InvalidTagValueError,
     ParseError,
 )
-from .values import MARKER, REMOVE, Number, Ref, is_tag_name, kind_of
+from .values import MARKER, NA, REMOVE, Grid, Number, Ref, is_tag_name, kind_of
+from .zinc import MAX_DEPTH
 
 __all__ = [
     "NEVER_INDEX_TAGS",
@@ -47,7 +48,6 @@ _MAX_TAG_NAME_SIZE = 60
 _MAX_STR_SIZE = 32767
 _MAX_URI_SIZE = 1000
 _MIN_YEAR, _MAX_YEAR = 1901, 2099  # the DateTime range of Zinc (Fantom)
-_MAX_NESTING = 100  # the Zinc reader refuses values nested deeper, so they could not be reloaded
 
 # ------------------------------------------------------------------------------------------------
 # Tag rules (Haxall DiffTagRule)
@@ -125,11 +125,18 @@ def check_tag_value(name: str, val: Any) -> str:
     :class:`InvalidTagValueError`.
 
     Refused: ``None``; anything that is not a Haystack kind; NA; a Str over 32767 chars; a Uri
-    over 1000 chars; a DateTime (or Span) whose timezone has no Haystack name; for the ``name``
-    tag, anything but :data:`~hxredis.values.REMOVE` or a Str made of Ref id chars.  List
-    elements and Dict values are checked the same way (Dict keys must be tag names, nesting is
-    limited to 100 levels); Grid contents are not checked.  An ``XStr("Bin", …)`` has kind
-    ``"Bin"``.
+    over 1000 chars; text that is not valid Unicode (a lone surrogate: it cannot be stored as
+    UTF-8) in a Str, Uri, XStr or Ref display string; a DateTime (or Span) whose timezone has
+    no Haystack name; for the ``name`` tag, anything but :data:`~hxredis.values.REMOVE` or a
+    Str made of Ref id chars.
+
+    Collections are checked by the rules of the readers, so that whatever is accepted is
+    written as Trio text that reads back equal: List elements, Dict values and Grid cells and
+    meta values are checked the same way (except that a Grid cell or meta value may be NA);
+    Dict and meta keys and column names must be tag names; a Grid needs at least one column,
+    unique column names and no cell outside its columns; Lists, Dicts and Grids nest at most
+    :data:`~hxredis.zinc.MAX_DEPTH` levels (a self-containing List is refused so).  An
+    ``XStr("Bin", …)`` has kind ``"Bin"``.
     """
     kind = _value_kind(name, val)
     if name == "name" and kind != "Remove":
@@ -139,7 +146,7 @@ def check_tag_value(name: str, val: Any) -> str:
             Ref(val)
         except ParseError:
             raise InvalidTagValueError(f"Invalid 'name' tag value {zinc.dumps_str(val)}") from None
-    elif kind == "List" or kind == "Dict":
+    elif kind in _COLLECTIONS:
         _check_nested(name, val, 1)
     return kind
 
@@ -155,11 +162,14 @@ def _value_kind(name: str, val: Any) -> str:
     if kind == "Str":
         if len(val) > _MAX_STR_SIZE:
             raise InvalidTagValueError(f"Tag '{name}' has Str value > {_MAX_STR_SIZE} chars")
-        if not val.isascii():
-            _check_unicode(name, val)
+        _check_unicode(name, val)
     elif kind == "Uri":
         if len(val.val) > _MAX_URI_SIZE:
             raise InvalidTagValueError(f"Tag '{name}' Uri value > {_MAX_URI_SIZE} chars")
+        _check_unicode(name, val.val)
+    elif kind == "Ref":
+        if val.dis is not None:
+            _check_unicode(name, val.dis)
     elif kind == "Number":
         if val.unit is not None and not math.isfinite(val.val):
             raise InvalidTagValueError(
@@ -169,6 +179,7 @@ def _value_kind(name: str, val: Any) -> str:
     elif kind == "NA":
         raise InvalidTagValueError(f"Tag '{name}' cannot store NA")
     elif kind == "XStr":
+        _check_unicode(name, val.val)
         if val.type == "Bin":
             return "Bin"
     elif kind == "DateTime" or kind == "Span":
@@ -185,28 +196,75 @@ def _value_kind(name: str, val: Any) -> str:
 
 
 def _check_unicode(name: str, val: str) -> None:
-    """Strs are stored as UTF-8: lone surrogates cannot be."""
+    """Text is stored as UTF-8: lone surrogates cannot be."""
+    if val.isascii():
+        return
     try:
         val.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidTagValueError(f"Tag '{name}' has a Str that is not valid Unicode") from None
+        raise InvalidTagValueError(f"Tag '{name}' has text that is not valid Unicode") from None
+
+
+_COLLECTIONS = frozenset({"List", "Dict", "Grid"})
 
 
 def _check_nested(name: str, val: Any, depth: int) -> None:
-    """Check the elements of a List or the tags of a Dict at nesting level ``depth``."""
-    if depth > _MAX_NESTING:
-        raise InvalidTagValueError(f"Tag '{name}' value nested too deeply")
-    if isinstance(val, Mapping):
-        for key in val:
-            if not is_tag_name(key):
-                raise InvalidTagValueError(f"Tag '{name}' has a Dict with invalid tag name {key!r}")
-        items = val.values()
+    """Check the contents of a List, Dict or Grid at nesting level ``depth``."""
+    if depth > MAX_DEPTH:
+        raise InvalidTagValueError(
+            f"Tag '{name}' value nested too deeply: more than {MAX_DEPTH} levels of List, Dict "
+            "and Grid"
+        )
+    if isinstance(val, Grid):
+        _check_grid(name, val, depth)
+    elif isinstance(val, Mapping):
+        _check_tags(name, val, depth, "a Dict", na=False)
     else:
-        items = val
-    for item in items:
-        kind = _value_kind(name, item)
-        if kind == "List" or kind == "Dict":
-            _check_nested(name, item, depth + 1)
+        for item in val:
+            _check_item(name, item, depth, na=False)
+
+
+def _check_item(name: str, item: Any, depth: int, na: bool) -> None:
+    """Check one value inside a collection at level ``depth`` (NA allowed when ``na``)."""
+    if na and item is NA:
+        return
+    if _value_kind(name, item) in _COLLECTIONS:
+        _check_nested(name, item, depth + 1)
+
+
+def _check_tags(name: str, tags: Any, depth: int, what: str, na: bool) -> None:
+    """Check the names and values of the tags of a Dict or of Grid meta."""
+    if not isinstance(tags, Mapping):
+        raise InvalidTagValueError(f"Tag '{name}' has {what} that is not a Mapping")
+    for key, item in tags.items():
+        if not is_tag_name(key):
+            raise InvalidTagValueError(f"Tag '{name}' has {what} with invalid tag name {key!r}")
+        _check_item(name, item, depth, na)
+
+
+def _check_grid(name: str, grid: Grid, depth: int) -> None:
+    """Check the meta, columns and cells of a Grid at level ``depth``."""
+    _check_tags(name, grid.meta, depth, "Grid meta", na=True)
+    if not grid.cols:
+        raise InvalidTagValueError(
+            f"Tag '{name}' has a Grid without columns (Zinc cannot carry one back)"
+        )
+    names: set[str] = set()
+    for col in grid.cols:
+        col_name = col.name
+        if not is_tag_name(col_name):
+            raise InvalidTagValueError(f"Tag '{name}' has a Grid column named {col_name!r}")
+        if col_name in names:
+            raise InvalidTagValueError(f"Tag '{name}' has a Grid with two columns {col_name!r}")
+        names.add(col_name)
+        _check_tags(name, col.meta, depth, f"Grid column {col_name!r} meta", na=True)
+    for row in grid.rows:
+        for col_name, cell in row.items():
+            if col_name not in names:
+                raise InvalidTagValueError(
+                    f"Tag '{name}' has a Grid cell for no column: {col_name!r}"
+                )
+            _check_item(name, cell, depth, na=True)
 
 
 def check_diffs(diffs: Sequence[Diff]) -> None:

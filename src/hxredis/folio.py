@@ -917,7 +917,7 @@ class Folio:
     def _reload(self, why: str) -> None:
         """Start over from Redis (``_io_lock`` held); keeps transient tags."""
         log.warning("hxredis: reloading database %s: %s", self._name, why)
-        self._store.ensure_schema()  # its meta key may be gone with the data
+        self._store.ensure_schema(self._read_only)  # its meta key may be gone with the data
         self._load()
 
     # ------------------------------------------------------------------------------------------
@@ -962,8 +962,12 @@ class Folio:
             self._reload(f"its version went back from {self._stream_ver} to {position.version}")
         elif same_version and _entry_key(position.entry) < _entry_key(self._last_entry):
             self._reload("its change stream in Redis was reset")
-        elif same_version and position.records != len(self._persistent) + len(self._skipped):
+        elif same_version and position.records not in (None, self._record_count()):
             self._reload("its records in Redis changed outside hxredis")
+
+    def _record_count(self) -> int:
+        """How many records Redis holds for what the cache shows."""
+        return len(self._persistent) + len(self._skipped)
 
     def _apply_entries(self, entries: Sequence[ChangeEntry]) -> bool:
         """Apply change stream entries (in order) made by other processes; False when a gap

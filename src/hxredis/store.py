@@ -37,10 +37,10 @@ __all__ = ["ChangeEntry", "CommitOutcome", "Position", "RecordWrite", "RedisStor
 
 _LUA = resources.files("hxredis").joinpath("lua")
 _COMMIT_LUA = _LUA.joinpath("commit.lua").read_text()
-# The same script flagged allow-oom (its first line is the shebang), run for commits that only
-# remove records: at maxmemory with noeviction the database can still be shrunk.
-_REMOVES_LUA = "#!lua flags=allow-oom\n" + _COMMIT_LUA.partition("\n")[2]
 _RESOLVE_LUA = _LUA.joinpath("resolve.lua").read_text()
+# The commit script flagged allow-oom (its first line is the shebang), run for commits that
+# only remove records: at maxmemory with noeviction the database can still be shrunk.
+_REMOVES_LUA = "#!lua flags=allow-oom\n" + _COMMIT_LUA.partition("\n")[2]
 
 #: How long a cancelled commit token is remembered (ms): far longer than any reply can take.
 _CANCEL_TTL_MS = 24 * 3600 * 1000
@@ -99,12 +99,12 @@ class ChangeEntry:
 class Position:
     """Where a database stands in Redis: its version, the id of the newest change stream
     entry ("0-0" if none), the creation stamp of its meta key ("" if it has none) and the
-    number of stored records."""
+    number of stored records (None when it could not be read consistently)."""
 
     version: int
     entry: str
     created: str
-    records: int
+    records: int | None
 
 
 class RedisStore:
@@ -176,28 +176,37 @@ class RedisStore:
                 )
 
     def position(self) -> Position:
-        """Where the database stands now, read consistently: plain reads in one round trip
-        between two reads of the newest change stream entry (every commit adds one), repeated
-        in the rare case a commit landed in between.  No MULTI, which Redis refuses at
-        maxmemory and a read-only ACL user may lack."""
+        """Where the database stands now, read without MULTI (which Redis refuses at
+        maxmemory and read-only ACL users lack).  The version is the newest stream entry's
+        (each commit writes both at once); the record count is None when a commit landed
+        while it was read."""
         with redis_failures(self.server):
-            for _attempt in range(10):
+            for _attempt in range(3):
                 pipe = self.client.pipeline(transaction=False)
                 pipe.xrevrange(self.keys.changes, count=1)
                 pipe.get(self.keys.ver)
                 pipe.hget(self.keys.meta, "created")
                 pipe.hlen(self.keys.recs)
                 pipe.xrevrange(self.keys.changes, count=1)
-                first, ver, created, records, last = pipe.execute()
-                if first == last:
+                last, ver, created, records, after = pipe.execute()
+                if last == after:
                     break
+            else:
+                records = None
+        entry, version = "0-0", ver
+        if last:
+            entry, fields = as_text(last[0][0]), last[0][1]
+            version = fields.get(b"v", ver)
         try:
-            version = int(ver or 0)
+            number = int(version or 0)
         except ValueError:
-            raise LoadError(f"Redis key {self.keys.ver!r} holds {ver!r}, not a version") from None
-        return Position(
-            version, as_text(last[0][0]) if last else "0-0", as_text(created or b""), records
-        )
+            try:
+                number = int(ver or 0)
+            except ValueError:
+                raise LoadError(
+                    f"Redis key {self.keys.ver!r} holds {ver!r}, not a version"
+                ) from None
+        return Position(number, entry, as_text(created or b""), records)
 
     def scan_records(self, chunk: int = 5000) -> Iterator[dict[bytes, bytes]]:
         """Every stored record as chunks of ``{id: trio}``, a few thousand per round trip.

@@ -28,7 +28,7 @@ stays callable as :func:`py_dumps` and :func:`py_loads`.  Both give identical re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -99,8 +99,9 @@ def _tag_name(name: str) -> str | None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _zinc_val(s: str) -> Any:
-    """One Zinc value, with the fast paths for plain numbers, strings and refs."""
+def _zinc_val(s: str, depth: int) -> Any:
+    """One Zinc value inside ``depth`` nesting levels, with the fast paths for plain numbers,
+    strings and refs."""
     c = s[0]
     if c == '"':
         m = _FAST_STR.fullmatch(s)
@@ -114,7 +115,7 @@ def _zinc_val(s: str) -> Any:
         m = _FAST_NUMBER.fullmatch(s)
         if m is not None:
             return Number(float(m[1]), m[2])
-    return zinc.loads(s)
+    return zinc.loads(s, depth)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -123,13 +124,16 @@ def _zinc_val(s: str) -> Any:
 
 
 class _Reader:
-    """Haxall ``TrioReader`` over a list of lines; ``pos`` is the index of the next line."""
+    """Haxall ``TrioReader`` over a list of lines; ``pos`` is the index of the next line,
+    ``depth`` the nesting level of the records read (0, or that of a ``Trio:`` block's Dict):
+    values nested deeper than :data:`~hxredis.zinc.MAX_DEPTH` are a ParseError."""
 
-    __slots__ = ("lines", "pos")
+    __slots__ = ("depth", "lines", "pos")
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], depth: int = 0) -> None:
         self.lines = lines
         self.pos = 0
+        self.depth = depth
 
     def read_dicts(self, first_only: bool = False) -> list[dict[str, Any]]:
         """Every record (or only the first), skipping empty ones."""
@@ -165,6 +169,8 @@ class _Reader:
                 try:
                     val = self.scalar(s) if s else self.block()
                 except ValueError as e:
+                    if self.depth:  # in a Trio: block: the enclosing tag names the error
+                        raise
                     raise _value_error(name, s, lineno, e) from e
                 i = self.pos
             key = _tag_name(name)
@@ -217,22 +223,24 @@ class _Reader:
                 return parse_time(t) or s
             if " " in s:
                 return s
-            return _zinc_val(s)
+            return _zinc_val(s, self.depth)
         if c == '"' or c == "`":
             if s[-1] != c:
                 raise ParseError(f"Invalid quoted literal: {s}")
-            return _zinc_val(s)
+            return _zinc_val(s, self.depth)
         if c == "@" or c == "^" or c == "{" or s[-1] == ")":
-            return _zinc_val(s)
+            return _zinc_val(s, self.depth)
         if c == "[":
-            return self.indented_list() if s == "[" else _zinc_val(s)
+            return self.indented_list() if s == "[" else _zinc_val(s, self.depth)
         val = _KEYWORDS.get(s)
         if val is not None:
             return val
         if s == "Zinc:":
-            return zinc.loads(self.block())
+            return zinc.loads(self.block(), self.depth)
         if s == "Trio:":
-            return _read_one(_Reader(_split_lines(self.block())))
+            if self.depth >= zinc.MAX_DEPTH:
+                raise zinc.nesting_error(self.depth + 1)
+            return _read_one(_Reader(_split_lines(self.block()), self.depth + 1))
         if s[-1] == ":":
             raise ParseError(f"Unsupported indention format: {s}")
         return s
@@ -240,7 +248,7 @@ class _Reader:
     def indented_list(self) -> Any:
         """A ``[`` line followed by an indented block of list items, ``//`` lines dropped."""
         items = [x for x in self.block().split("\n") if not x.strip(_TRIM).startswith("//")]
-        return zinc.loads("[" + " ".join(items))
+        return zinc.loads("[" + " ".join(items), self.depth)
 
 
 def _value_error(name: str, s: str, lineno: int, cause: ValueError) -> ParseError:
@@ -346,8 +354,9 @@ def _zinc_block(text: str) -> str:
     return "Zinc:\n" + "".join(f"  {line}\n" for line in _split_lines(text + "\n"))
 
 
-def _sorted_names(rec: Mapping[str, Any]) -> list[str]:
-    """Tag order of TrioWriter: ``id, name, dis``, the rest sorted, ``src`` last."""
+def _sorted_names(rec: Collection[str]) -> list[str]:
+    """Tag order of TrioWriter: ``id, name, dis``, the rest sorted, ``src`` last (``rec``: a
+    record or its tag names)."""
     names = sorted(rec)
     for first in ("dis", "name", "id"):
         if first in rec:

@@ -38,6 +38,7 @@ from .values import (
 )
 
 __all__ = [
+    "MAX_DEPTH",
     "ZincReader",
     "dumps",
     "dumps_date",
@@ -50,6 +51,7 @@ __all__ = [
     "dumps_uri",
     "loads",
     "loads_tags",
+    "nesting_error",
     "read_value",
 ]
 
@@ -255,7 +257,19 @@ _KEYWORDS: dict[str, Any] = {
     "INF": Number(float("inf")),
 }
 _NEG_INF = Number(float("-inf"))
-_MAX_DEPTH = 100
+
+#: How deep Lists, Dicts and Grids may nest: a value whose text opens more levels (a List tag
+#: value, a Grid document, a ``Trio:`` block each open one) is refused by the Zinc and Trio
+#: readers with a ParseError, and a commit refuses to store one (:mod:`hxredis.diff`), so
+#: every stored record reads back and reading never exhausts the interpreter stack.
+MAX_DEPTH = 100
+
+
+def nesting_error(depth: int) -> ParseError:
+    """The ParseError for a value opening nesting level ``depth`` (> :data:`MAX_DEPTH`)."""
+    return ParseError(
+        f"Values nested too deeply: level {depth} of List, Dict or Grid, at most {MAX_DEPTH}"
+    )
 
 
 def _code(s: str) -> str:
@@ -271,9 +285,10 @@ class ZincReader:
 
     __slots__ = ("_depth", "_tok", "cur")
 
-    def __init__(self, source: str | Tokenizer) -> None:
+    def __init__(self, source: str | Tokenizer, depth: int = 0) -> None:
+        """``depth``: the nesting levels already open around the text (see :data:`MAX_DEPTH`)."""
         self._tok = source if isinstance(source, Tokenizer) else Tokenizer(source)
-        self._depth = 0
+        self._depth = depth
         self.cur: Token = self._tok.next()
 
     # -- token helpers ---------------------------------------------------------------------------
@@ -296,6 +311,17 @@ class ZincReader:
         text = tok.val if isinstance(tok.val, str) else dumps(tok.val)
         return f"{tok.type} {_code(text)}"
 
+    def _nested(self, read: Callable[[], Any]) -> Any:
+        """``read()`` one level deeper; ParseError beyond :data:`MAX_DEPTH`."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                err = nesting_error(self._depth)
+                raise self._err(err.msg)
+            return read()
+        finally:
+            self._depth -= 1
+
     def _expect(self, typ: str) -> Token:
         if self.cur.type != typ:
             raise self._err(f"Expected {typ} not {self._desc(self.cur)}")
@@ -307,7 +333,10 @@ class ZincReader:
         """Read one value or grid document (input starting with ``ver``), then require EOF
         (trailing newlines allowed)."""
         cur = self.cur
-        val = self.read_grid() if cur.type == "id" and cur.val == "ver" else self.read_value()
+        if cur.type == "id" and cur.val == "ver":
+            val = self._nested(self.read_grid)
+        else:
+            val = self.read_value()
         while self.cur.type == "nl":
             self._advance()
         if self.cur.type != "eof":
@@ -337,18 +366,12 @@ class ZincReader:
                 self._advance()
                 return _NEG_INF
             raise self._err(f"Unexpected token: {self._desc(cur)}", cur)
-        if typ in ("lbracket", "lbrace", "lt2"):
-            self._depth += 1
-            if self._depth > _MAX_DEPTH:
-                raise self._err("Values nested too deeply")
-            try:
-                if typ == "lbracket":
-                    return self._list()
-                if typ == "lbrace":
-                    return self.read_dict(True)
-                return self.read_grid()
-            finally:
-                self._depth -= 1
+        if typ == "lbracket":
+            return self._nested(self._list)
+        if typ == "lbrace":
+            return self._nested(self._braced_dict)
+        if typ == "lt2":
+            return self._nested(self.read_grid)
         raise self._err(f"Unexpected token: {self._desc(cur)}")
 
     def read_dict(self, allow_comma: bool) -> dict[str, Any]:
@@ -437,6 +460,9 @@ class ZincReader:
             raise self._err(f"Invalid dict tag name: {_code(tok.val)}", tok)
         return tok.val
 
+    def _braced_dict(self) -> dict[str, Any]:
+        return self.read_dict(True)
+
     def _list(self) -> list[Any]:
         acc = []
         self._advance()  # [
@@ -498,13 +524,14 @@ def read_value(tokenizer: Tokenizer) -> tuple[Any, Token]:
     return val, reader.cur
 
 
-def loads(text: str) -> Any:
+def loads(text: str, depth: int = 0) -> Any:
     """Parse Zinc text: one value, or a grid document when it starts with ``ver``.
 
     Anything but trailing newlines after the value is an error (``T 123``).  Every malformed
-    input raises :class:`~hxredis.errors.ParseError`.
+    input raises :class:`~hxredis.errors.ParseError`, a value nested deeper than
+    :data:`MAX_DEPTH` levels included (``depth``: the levels already open around ``text``).
     """
-    return ZincReader(text).read_val()
+    return ZincReader(text, depth).read_val()
 
 
 def loads_tags(text: str) -> dict[str, Any]:
