@@ -403,6 +403,7 @@ class Folio:
         """In a child process after fork(): act as closed.  The locks are replaced (parent
         threads that held them do not exist here); the parent's connections, follower and
         embedded server are left alone."""
+        self._io_lock = threading.RLock()
         self._lock = threading.RLock()
         self._closed = True
         self._stop = threading.Event()

@@ -271,7 +271,9 @@ class RedisStore:
         the caller has seen).  The script is sent once; a lost or late reply is settled as the
         module docstring says, or raises :class:`CommitOutcomeUnknownError`.  A commit that
         certainly did not apply raises the Redis failure (:class:`hxredis.ConnectionError`,
-        :class:`hxredis.TimeoutError`, :class:`hxredis.ServerError`, ...).
+        :class:`hxredis.TimeoutError`, :class:`hxredis.ServerError`, ...).  A batch of
+        removes only runs even when Redis is at maxmemory (allow-oom); any other is refused
+        there with :class:`hxredis.ServerError` (code ``"OOM"``).
         """
         token = uuid.uuid4().hex
         cancel = self.keys.cancelled(token)
