@@ -176,3 +176,30 @@ def test_reference_wire_functions_serve_the_same(db: hx.Folio, make_point, monke
     assert np.array_equal(got[0], expected[0])
     assert np.array_equal(got[1], expected[1], equal_nan=True)
     assert db.his.read(reference_point["id"]) == db.his.read(native_point["id"])
+
+
+def test_bulk_writes_after_the_server_lost_its_scripts(db: hx.Folio, point) -> None:
+    """A restarted server has an empty script cache: the bulk path loads its scripts again
+    (it used to remember them and fail with NOSCRIPT until reopened)."""
+    stamps = np.array([1_700_000_000_000, 1_700_000_001_000], dtype=np.int64)
+    assert db.his.write_arrays(point["id"], stamps, [1.0, 2.0]) == 2
+    db.client.script_flush()
+    assert db.his.write_arrays(point["id"], stamps + 2000, [3.0, 4.0]) == 2
+    assert db.his.read_arrays(point["id"])[1].tolist() == [1.0, 2.0, 3.0, 4.0]
+    if db.has_timeseries:
+        db.client.script_flush()
+        assert db.his.migrate(point["id"]) == 0  # nothing to move, and no NOSCRIPT either
+
+
+def test_bulk_write_to_a_stopped_server_is_a_connection_error() -> None:
+    from hxredis.server import start_server
+
+    with start_server(timeseries=False) as server:
+        db = hx.open(server.url, name="stopping", follow=False)
+        pid = db.commit(
+            hx.Diff.make_add({"point": hx.MARKER, "his": hx.MARKER, "kind": "Number", "tz": "UTC"})
+        ).new_rec["id"]
+        server.stop()
+        with pytest.raises(hx.ConnectionError):
+            db.his.write_arrays(pid, np.array([1_700_000_000_000]), [1.0])
+        db.close()

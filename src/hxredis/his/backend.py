@@ -83,14 +83,12 @@ class Backend:
         self.server = describe(client)
         self._source = _lua("his_head") + _lua(self.script_name) + _lua("his_tail")
         self.script = client.register_script(self._source)
-        self._loaded = False
 
     def sha(self) -> str:
-        """The script's SHA1, loaded into the server (for EVALSHA inside a transaction)."""
-        if not self._loaded:
-            with redis_failures(self.server):
-                self.client.script_load(self._source)
-            self._loaded = True
+        """The script's SHA1, loaded into the server now (for EVALSHA inside a transaction;
+        one round trip, asked again by each bulk call since a restarted server has lost it)."""
+        with redis_failures(self.server):
+            self.client.script_load(self._source)
         return self.script.sha
 
     def key_args(self, rec_id: str) -> list[str]:

@@ -60,12 +60,18 @@ class _Raw:
     def __init__(self, client: Any, server: str) -> None:
         self._pool = client.connection_pool
         self._server = server
-        self.conn = self._pool.get_connection()
+        with redis_failures(server):
+            self.conn = self._pool.get_connection()
         self._data = b""
         self._pos = 0
         self._broken = False
-        with redis_failures(server):
-            self.conn.connect()
+        try:
+            with redis_failures(server):
+                self.conn.connect()
+        except BaseException:
+            self.conn.disconnect()
+            self._pool.release(self.conn)
+            raise
         self._timeout = self.conn._sock.gettimeout()
 
     def allow(self, samples: int) -> None:
@@ -155,13 +161,17 @@ class BulkPath:
         total = 0
         pending: list[tuple[Any, ...]] = []
         failures: list[BaseException] = []
+        shas: dict[str, str] = {}  # backend name -> its script, loaded once per call
         raw = _Raw(his._folio.client, his._zset.server)
         raw.allow(2 * max(len(job[2]) for job in jobs))  # two points in flight
         failed = True
         try:
             for rec, config, ts, vals in jobs:
                 backend = backends.get(his._key_id(rec)) or his._preferred(config)
-                raw.send(self._commands(backend, his._key_id(rec), ts, vals))
+                if backend.name not in shas:
+                    shas[backend.name] = backend.sha()
+                sha = shas[backend.name]
+                raw.send(self._commands(backend, his._key_id(rec), ts, vals, sha))
                 pending.append((rec, config, ts, vals, backend))
                 if len(pending) > 1:
                     total += self._finish(raw, pending.pop(0), failures)
@@ -174,9 +184,8 @@ class BulkPath:
             raise failures[0]
         return total
 
-    def _commands(self, backend: Backend, rec_id: str, ts: Any, vals: Any) -> bytes:
+    def _commands(self, backend: Backend, rec_id: str, ts: Any, vals: Any, sha: str) -> bytes:
         keys = backend.key_args(rec_id)
-        sha = backend.sha()
         parts = [
             pack_command("MULTI"),
             pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "prepare", ts.tobytes()),
@@ -243,7 +252,7 @@ class BulkPath:
         raw.allow(len(ts))
         failed = True
         try:
-            raw.send(self._commands(backend, self._his._key_id(rec), ts, vals))
+            raw.send(self._commands(backend, self._his._key_id(rec), ts, vals, backend.sha()))
             count = self._finish(raw, (rec, config, ts, vals, backend), failures)
             failed = False
             return count
