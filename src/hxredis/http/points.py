@@ -15,7 +15,7 @@ from typing import Any
 from .. import zinc
 from ..diff import Diff
 from ..folio import Folio
-from ..redis_errors import redis_failures
+from ..redis_errors import describe, redis_failures
 from ..units import canonical_unit, is_unit
 from ..values import MARKER, REMOVE, Grid, Number, Ref
 from .grids import OpError
@@ -34,7 +34,7 @@ def _now_ms() -> int:
 
 def _array(db: Folio, key: str) -> dict[int, dict[str, Any]]:
     """The live levels of a point's array; expired overrides are removed."""
-    with redis_failures(db.name):
+    with redis_failures(describe(db.client)):
         raw = db.client.hgetall(key)
     out: dict[int, dict[str, Any]] = {}
     expired = []
@@ -47,7 +47,7 @@ def _array(db: Folio, key: str) -> dict[int, dict[str, Any]]:
             continue
         out[level] = entry
     if expired:
-        with redis_failures(db.name):
+        with redis_failures(describe(db.client)):
             db.client.hdel(key, *expired)
     return out
 
@@ -152,7 +152,7 @@ def point_write(db: Folio, req: Grid, key_base: str, user: str) -> Grid:
                 raise OpError("pointWrite: duration is only allowed at level 8")
             entry["expires"] = Number(_now_ms() + _duration_ms(duration))
     before = _effective(_array(db, key))
-    with redis_failures(db.name):
+    with redis_failures(describe(db.client)):
         if entry is None:
             db.client.hdel(key, str(level_n))
         else:

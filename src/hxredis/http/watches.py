@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import zinc
 from ..folio import Folio
-from ..redis_errors import redis_failures
+from ..redis_errors import describe, redis_failures
 from ..values import MARKER, Grid, Number, Ref
 from .grids import EMPTY, OpError, rec_grid
 
@@ -66,7 +66,7 @@ def watch_sub(db: Folio, req: Grid, base: str) -> Grid:
     ``lease``."""
     refs = _ids(req)
     watch_id = req.meta.get("watchId")
-    with redis_failures(db.name):
+    with redis_failures(describe(db.client)):
         if watch_id is None:
             dis = req.meta.get("watchDis")
             if not isinstance(dis, str):
@@ -96,7 +96,7 @@ def watch_unsub(db: Folio, req: Grid, base: str) -> Grid:
     """Remove ids from a watch, or close it (meta ``close``); an unknown watch is no error."""
     watch_id = req.meta.get("watchId")
     key = _key(base, watch_id)
-    with redis_failures(db.name):
+    with redis_failures(describe(db.client)):
         if req.meta.get("close") is MARKER:
             db.client.delete(key)
             return EMPTY
@@ -117,7 +117,7 @@ def watch_poll(db: Folio, req: Grid, base: str) -> Grid:
     the first poll); ``curValSub`` keeps only ``id``, ``curVal`` and ``curStatus``."""
     watch_id = req.meta.get("watchId")
     key = _key(base, watch_id)
-    with redis_failures(db.name):
+    with redis_failures(describe(db.client)):
         raw = db.client.hgetall(key)
         if not raw:
             raise OpError(f"Unknown watch: {watch_id}")
