@@ -13,7 +13,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.math cimport isfinite, isnan, NAN, INFINITY
 from libc.stdint cimport int64_t
 from libc.stdlib cimport strtod
-from libc.string cimport memcpy
+from libc.string cimport memchr, memcpy
 
 cnp.import_array()
 
@@ -196,8 +196,13 @@ def zadd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offse
 
 cdef inline Py_ssize_t line_end(const char* p, Py_ssize_t pos, Py_ssize_t end):
     """Position of the ``\\r`` ending the line at ``pos``, or -1 if incomplete."""
+    cdef const char* cr
     while pos + 1 < end:
-        if p[pos] == b'\r' and p[pos + 1] == b'\n':
+        cr = <const char*>memchr(p + pos, 13, end - pos - 1)  # a '\r' with a byte after it
+        if cr is NULL:
+            return -1
+        pos = cr - p
+        if p[pos + 1] == b'\n':
             return pos
         pos += 1
     return -1
@@ -263,6 +268,127 @@ def skip_reply(bytes data, Py_ssize_t pos):
     cdef list errors = []
     cdef Py_ssize_t stop = skip(PyBytes_AS_STRING(data), pos, PyBytes_GET_SIZE(data), errors)
     return stop, errors
+
+
+DEF MAX_DEPTH = 64
+
+
+cdef class ReplyScanner:
+    """Finds where one reply ends in data that arrives in pieces, looking at each byte once.
+
+    ``reset()`` starts a reply; ``feed(piece, pos)`` scans ``piece[pos:]`` and returns the
+    position in ``piece`` just past the reply's end, or -1 when the piece ended first (its
+    bytes are accounted for: feed the next piece at 0).  ``errors`` holds the texts of the
+    error replies met.  RESP2 and RESP3.  Reference: ``hxredis.his.wire.PyReplyScanner``."""
+
+    cdef int64_t counts[MAX_DEPTH]
+    cdef int depth
+    cdef int64_t skip_left
+    cdef bint collect
+    cdef bytearray line
+    cdef bytearray blob
+    cdef readonly list errors
+
+    def __cinit__(self):
+        self.reset()
+
+    def reset(self):
+        """Start scanning a new reply."""
+        self.depth = 0
+        self.skip_left = 0
+        self.collect = False
+        self.line = bytearray()
+        self.blob = bytearray()
+        self.errors = []
+
+    cdef bint complete_one(self):
+        """One element is complete: True when that completes the reply."""
+        while self.depth > 0:
+            self.counts[self.depth - 1] -= 1
+            if self.counts[self.depth - 1] > 0:
+                return False
+            self.depth -= 1
+        return True
+
+    cdef bint header(self, const char* h, Py_ssize_t n) except -1:
+        """Handle the header line ``h[:n]`` (no CRLF): True when it completes the reply."""
+        cdef char kind
+        cdef int64_t count
+        if n == 0:
+            raise ValueError("empty RESP line")
+        kind = h[0]
+        if kind == b'-':
+            self.errors.append(PyBytes_FromStringAndSize(h + 1, n - 1).decode())
+            return self.complete_one()
+        if kind in b'+:,_#(':
+            return self.complete_one()
+        count = parse_int(h, 1, n)
+        if kind in b'$=!':
+            if count < 0:
+                return self.complete_one()
+            self.skip_left = count + 2
+            self.collect = kind == b'!'
+            return False
+        if kind in b'*~>%':
+            if kind == b'%':
+                count *= 2
+            if count <= 0:
+                return self.complete_one()
+            if self.depth == MAX_DEPTH:
+                raise ValueError("RESP reply nested too deeply")
+            self.counts[self.depth] = count
+            self.depth += 1
+            return False
+        raise ValueError(f"unexpected RESP type byte {kind!r}")
+
+    def feed(self, bytes piece, Py_ssize_t pos):
+        """Scan ``piece[pos:]``: the reply's end in ``piece``, or -1 (see the class)."""
+        cdef const char* p = PyBytes_AS_STRING(piece)
+        cdef Py_ssize_t end = PyBytes_GET_SIZE(piece), take, eol, n
+        cdef bytes text
+        if pos < 0 or pos > end:
+            raise ValueError("position outside the piece")
+        while True:
+            if self.skip_left:
+                take = min(self.skip_left, end - pos)
+                if self.collect:
+                    self.blob += piece[pos:pos + take]
+                pos += take
+                self.skip_left -= take
+                if self.skip_left:
+                    return -1
+                if self.collect:
+                    self.errors.append(bytes(self.blob[:-2]).decode())
+                    self.blob = bytearray()
+                    self.collect = False
+                if self.complete_one():
+                    return pos
+                continue
+            if len(self.line):  # a header line began in an earlier piece
+                if pos == end:
+                    return -1
+                if self.line[len(self.line) - 1] == 13 and p[pos] == b'\n':
+                    text = bytes(self.line[:-1])
+                    pos += 1
+                else:
+                    eol = line_end(p, pos, end)
+                    if eol < 0:
+                        self.line += piece[pos:end]
+                        return -1
+                    text = bytes(self.line) + piece[pos:eol]
+                    pos = eol + 2
+                self.line = bytearray()
+                if self.header(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text)):
+                    return pos
+                continue
+            eol = line_end(p, pos, end)
+            if eol < 0:
+                self.line += piece[pos:end]
+                return -1
+            n = eol - pos
+            if self.header(p + pos, n):
+                return eol + 2
+            pos = eol + 2
 
 
 cdef double parse_code(const char* p, Py_ssize_t start, Py_ssize_t stop):

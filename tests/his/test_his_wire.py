@@ -3,6 +3,8 @@ scanners never crash or hang on arbitrary bytes."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -104,3 +106,70 @@ def test_scanners_on_arbitrary_bytes(data: bytes) -> None:
         assert _outcome(getattr(native, name), *args) == _outcome(
             getattr(wire, f"py_{name}"), *args
         )
+
+
+def _resp(value) -> bytes:
+    """RESP text of a nested test value: int, bytes (bulk), str (error), list (array)."""
+    if isinstance(value, int):
+        return b":%d\r\n" % value
+    if isinstance(value, bytes):
+        return b"$%d\r\n%s\r\n" % (len(value), value)
+    if isinstance(value, str):
+        return b"-%s\r\n" % value.encode()
+    return b"*%d\r\n" % len(value) + b"".join(_resp(v) for v in value)
+
+
+resp_values = st.recursive(
+    st.integers(-(2**60), 2**60)
+    | st.binary(max_size=12)
+    | st.text("ERR bad\r", min_size=1, max_size=8).filter(lambda t: "\r" not in t),
+    lambda inner: st.lists(inner, max_size=5),
+    max_leaves=20,
+)
+
+
+def _scan(scanner, pieces: list[bytes]):
+    """Feed ``pieces`` in turn: ``(piece index, end, errors)`` or the error's type name."""
+    scanner.reset()
+    try:
+        for i, piece in enumerate(pieces):
+            end = scanner.feed(piece, 0)
+            if end >= 0:
+                return i, end, scanner.errors
+    except ValueError as exc:
+        return type(exc).__name__
+    return None
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    bounds = [0, *sorted({c % (len(data) + 1) for c in cuts}), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+@given(value=resp_values, cuts=st.lists(st.integers(0, 10_000), max_size=8))
+def test_reply_scanner_finds_the_reply_end_across_pieces(value, cuts) -> None:
+    data = _resp(value) + b":7\r\n"  # the next reply must be left alone
+    end, errors = native.skip_reply(data, 0)
+    pieces = _split(data, cuts)
+    for scanner in (native.ReplyScanner(), wire.PyReplyScanner()):
+        i, stop, found = _scan(scanner, pieces)
+        assert sum(map(len, pieces[:i])) + stop == end
+        assert found == errors
+
+
+@given(
+    data=st.binary(max_size=80) | st.text("*$:+-,_%!2\r\n1a:", max_size=60).map(str.encode),
+    cuts=st.lists(st.integers(0, 100), max_size=5),
+)
+def test_reply_scanners_on_arbitrary_pieces(data: bytes, cuts) -> None:
+    pieces = _split(data, cuts)
+    assert _scan(native.ReplyScanner(), pieces) == _scan(wire.PyReplyScanner(), pieces)
+
+
+def test_reply_scanner_reports_blob_errors_across_every_cut() -> None:
+    data = b"*2\r\n!5\r\nWRONG\r\n+OK\r\n"
+    for scanner in (native.ReplyScanner(), wire.PyReplyScanner()):
+        for cut in range(len(data) + 1):
+            pieces = [data[:cut], data[cut:]]
+            i, stop, errors = _scan(scanner, pieces)
+            assert (len(pieces[0]) * i + stop, errors) == (len(data), ["WRONG"])

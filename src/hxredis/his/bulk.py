@@ -21,7 +21,6 @@ fails part-way has written the points before the failing one.
 
 from __future__ import annotations
 
-import select
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -64,6 +63,7 @@ class _Raw:
             self.conn = self._pool.get_connection()
         self._data = b""
         self._pos = 0
+        self._scanner = wire.ReplyScanner()
         self._broken = False
         try:
             with redis_failures(server):
@@ -86,24 +86,26 @@ class _Raw:
     def reply(self) -> tuple[bytes, int, int, list[str]]:
         """The next reply: ``(buffer, start, end, errors in it)``.
 
-        Everything the socket has ready is read before the buffer is scanned again, so a
-        large reply is scanned a few times, not once per received chunk."""
-        while True:
-            end, errors = wire.skip_reply(self._data, self._pos)
-            if end >= 0:
-                start, self._pos = self._pos, end
-                return self._data, start, end, errors
-            pieces = [self._data[self._pos :]]
+        Each received piece is scanned once, and a reply that came in several pieces is
+        joined once, when it is complete."""
+        scanner = self._scanner
+        scanner.reset()
+        data, start = self._data, self._pos
+        pieces: list[bytes] = []
+        end = scanner.feed(data, start)
+        while end < 0:
+            pieces.append(data[start:] if not pieces else data)
             with self._failures():
-                sock = self.conn._sock
-                pieces.append(sock.recv(_RECV))
-                while pieces[-1] and select.select([sock], [], [], 0)[0]:
-                    pieces.append(sock.recv(_RECV))
-            if not pieces[-1]:
+                data = self.conn._sock.recv(_RECV)
+            if not data:
                 self._broken = True
                 raise ConnectionError(f"Redis at {self._server} closed the connection")
-            self._data = b"".join(pieces)
-            self._pos = 0
+            end = scanner.feed(data, 0)
+        if pieces:
+            end += sum(map(len, pieces))
+            data, start = b"".join([*pieces, data]), 0
+        self._data, self._pos = data, end
+        return data, start, end, scanner.errors
 
     @contextmanager
     def _failures(self) -> Iterator[None]:

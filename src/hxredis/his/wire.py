@@ -7,7 +7,8 @@ functions here are their references (identical results, byte for byte):
   written as its ``0`` placeholder, see :mod:`.timeseries`);
 * :func:`zadd` one ``ZADD`` command of ``<ms>:<code>`` members (see :mod:`.codes`);
 * :func:`skip_reply` where a reply ends in a buffer, and the error replies inside it (RESP2
-  and RESP3);
+  and RESP3); :class:`ReplyScanner` the same for a reply arriving in pieces, each byte
+  looked at once;
 * :func:`parse_ts_range`, :func:`parse_members`: ``TS.RANGE`` and ``ZRANGEBYSCORE``
   replies as ``(int64 ms, float64)`` arrays (NaN for NA, Str and Coord codes).
 """
@@ -23,6 +24,8 @@ from .. import _fastcore
 
 __all__ = [
     "NATIVE",
+    "PyReplyScanner",
+    "ReplyScanner",
     "parse_members",
     "parse_ts_range",
     "py_parse_members",
@@ -112,6 +115,91 @@ def _skip(data: bytes, pos: int, errors: list[str]) -> int:
     raise ValueError(f"unexpected RESP type byte {data[pos]!r}")
 
 
+class PyReplyScanner:
+    """Reference: finds where one reply ends in data arriving in pieces (see the native
+    ``ReplyScanner``): ``reset()``, ``feed(piece, pos)`` -> end in ``piece`` or -1,
+    ``errors``."""
+
+    _MAX_DEPTH = 64
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start scanning a new reply."""
+        self._counts: list[int] = []
+        self._skip_left = 0
+        self._collect = False
+        self._line = b""
+        self._blob = b""
+        self.errors: list[str] = []
+
+    def _complete_one(self) -> bool:
+        while self._counts:
+            self._counts[-1] -= 1
+            if self._counts[-1] > 0:
+                return False
+            self._counts.pop()
+        return True
+
+    def _header(self, line: bytes) -> bool:
+        if not line:
+            raise ValueError("empty RESP line")
+        kind = line[:1]
+        if kind == b"-":
+            self.errors.append(line[1:].decode())
+            return self._complete_one()
+        if kind in (b"+", b":", b",", b"_", b"#", b"("):
+            return self._complete_one()
+        count = _int(line[1:])
+        if kind in (b"$", b"=", b"!"):
+            if count < 0:
+                return self._complete_one()
+            self._skip_left = count + 2
+            self._collect = kind == b"!"
+            return False
+        if kind in (b"*", b"~", b">", b"%"):
+            count *= 2 if kind == b"%" else 1
+            if count <= 0:
+                return self._complete_one()
+            if len(self._counts) == self._MAX_DEPTH:
+                raise ValueError("RESP reply nested too deeply")
+            self._counts.append(count)
+            return False
+        raise ValueError(f"unexpected RESP type byte {line[0]!r}")
+
+    def feed(self, piece: bytes, pos: int) -> int:
+        """Scan ``piece[pos:]``: the reply's end in ``piece``, or -1."""
+        if pos < 0 or pos > len(piece):
+            raise ValueError("position outside the piece")
+        while True:
+            if self._skip_left:
+                take = min(self._skip_left, len(piece) - pos)
+                if self._collect:
+                    self._blob += piece[pos : pos + take]
+                pos += take
+                self._skip_left -= take
+                if self._skip_left:
+                    return -1
+                if self._collect:
+                    self.errors.append(self._blob[:-2].decode())
+                    self._blob, self._collect = b"", False
+                if self._complete_one():
+                    return pos
+                continue
+            if self._line and pos < len(piece) and self._line[-1:] == b"\r" and piece[pos] == 10:
+                line, pos = self._line[:-1], pos + 1
+            else:
+                eol = _line(piece, pos)
+                if eol < 0:
+                    self._line += piece[pos:]
+                    return -1
+                line, pos = self._line + piece[pos:eol], eol + 2
+            self._line = b""
+            if self._header(line):
+                return pos
+
+
 def _int(text: bytes) -> int:
     if not text or not text.lstrip(b"-").isdigit() or text.count(b"-") > 1 or text[1:2] == b"-":
         raise ValueError("malformed RESP integer")
@@ -191,3 +279,4 @@ zadd = _native.zadd if _native else py_zadd
 skip_reply = _native.skip_reply if _native else py_skip_reply
 parse_ts_range = _native.parse_ts_range if _native else py_parse_ts_range
 parse_members = _native.parse_members if _native else py_parse_members
+ReplyScanner = _native.ReplyScanner if _native else PyReplyScanner
