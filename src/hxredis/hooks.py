@@ -46,4 +46,5 @@ class FolioHooks:
         """Called for each diff after a commit was applied."""
 
     def post_his_write(self, event: HisWriteEvent) -> None:
-        """Called after a history write."""
+        """Called after a history write: once per ``his.write``, and once per point that
+        ``write_arrays``/``write_many`` wrote (after the whole call's transfer)."""

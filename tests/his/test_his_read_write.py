@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 from helpers.folio_util import wait_for
 from his_util import NY, ts
@@ -225,6 +226,28 @@ def test_post_his_write_hook(open_db, make_point) -> None:
     with pytest.raises(hx.HisWriteError):
         db.his.write(rec["id"], [hx.HisItem(ts(2020, 1, 1), None)])
     assert len(events) == 1
+
+
+def test_post_his_write_hook_sees_bulk_writes(open_db) -> None:
+    events: list[hx.HisWriteEvent] = []
+
+    class Hooks:
+        def post_his_write(self, event: hx.HisWriteEvent) -> None:
+            events.append(event)
+
+    db = open_db(hooks=Hooks())
+    tags = {"point": hx.MARKER, "his": hx.MARKER, "kind": "Number", "tz": "New_York"}
+    a, b = (db.commit(hx.Diff.make_add(tags)).new_rec for _ in range(2))
+    ms = np.array([1_577_923_200_000, 1_577_836_800_000])  # 2020-01-02, 2020-01-01 UTC
+    assert db.his.write_many({a["id"]: (ms, [1.0, 2.0]), b["id"]: (ms[:1], [3.0])}) == 3
+    assert [(e.rec["id"], e.result["count"]) for e in events] == [(a["id"], n(2)), (b["id"], n(1))]
+    assert events[0].result["span"] == hx.Span(
+        datetime(2020, 1, 1, tzinfo=hx.UTC).astimezone(hx.tz("New_York")),
+        datetime(2020, 1, 2, tzinfo=hx.UTC).astimezone(hx.tz("New_York")),
+    )
+    assert events[0].result["span"].start.tzinfo == hx.tz("New_York")
+    db.his.write_arrays(a["id"], ms[:0], np.array([]))
+    assert len(events) == 2
 
 
 def test_closed_folio(db: hx.Folio, point: hx.Rec) -> None:

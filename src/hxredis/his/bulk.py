@@ -31,12 +31,13 @@ import numpy.typing as npt
 
 from ..client import as_text
 from ..errors import ConnectionError, HisConfigError, HisWriteError, ServerError, UnknownRecError
+from ..hooks import HisWriteEvent
 from ..redis_errors import redis_failures
 from ..resp import pack_command
-from ..values import Ref, Span
+from ..values import Number, Ref, Span
 from . import wire
 from .backend import Backend, Summary
-from .point import PointConfig, epoch_ms, point_config, read_config, span_ms
+from .point import PointConfig, epoch_ms, ms_datetime, point_config, read_config, span_ms
 from .timeseries import OFFSET_MS
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ class BulkPath:
         backends = his._stored_backends([his._key_id(j[0]) for j in jobs])
         total = 0
         pending: list[tuple[Any, ...]] = []
+        written: list[tuple[tuple[Any, ...], int]] = []  # (job, samples written)
         failures: list[BaseException] = []
         shas: dict[str, str] = {}  # backend name -> its script, loaded once per call
         raw = _Raw(his._folio.client, his._zset.server)
@@ -176,12 +178,18 @@ class BulkPath:
                 raw.send(self._commands(backend, his._key_id(rec), ts, vals, sha))
                 pending.append((rec, config, ts, vals, backend))
                 if len(pending) > 1:
-                    total += self._finish(raw, pending.pop(0), failures)
+                    written.append((pending[0], self._finish(raw, pending.pop(0), failures)))
             while pending:
-                total += self._finish(raw, pending.pop(0), failures)
+                written.append((pending[0], self._finish(raw, pending.pop(0), failures)))
             failed = False
         finally:
             raw.close(failed)
+        for (rec, config, ts, *_), count in written:
+            if count:
+                total += count
+                self._his._folio._run_hook(
+                    "post_his_write", HisWriteEvent(rec, _result(ts, config))
+                )
         if failures:
             raise failures[0]
         return total
@@ -330,6 +338,12 @@ class BulkPath:
         finally:
             raw.close(failed)
         return ts, vals
+
+
+def _result(ts: npt.NDArray[np.int64], config: PointConfig) -> dict[str, Any]:
+    """What ``post_his_write`` gets for a bulk write, as for ``his.write``."""
+    first, last = (ms_datetime(int(t), config.zone) for t in (ts[0], ts[-1]))
+    return {"count": Number(len(ts)), "span": Span(first, last)}
 
 
 def _chunks(n: int) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..client import as_text
@@ -23,14 +22,13 @@ from ..errors import HisConfigError, ReadOnlyError, UnknownRecError
 from ..hooks import HisWriteEvent
 from ..record import Rec
 from ..redis_errors import redis_failures
-from ..timezones import UTC
 from ..values import REMOVE, HisItem, Number, Ref, Span
 from . import codes
 from .backend import Backend, Outcome
 from .bulk import BulkPath
 from .frame import read_frame
 from .migrate import migrate
-from .point import PointConfig, normalize, point_config, read_config, span_ms
+from .point import PointConfig, ms_datetime, normalize, point_config, read_config, span_ms
 from .summary import Summaries
 from .timeseries import TimeSeriesBackend
 from .zset import ZSetBackend
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["History"]
 
-_EPOCH = datetime(1970, 1, 1)
 HIS_TAGS = ("hisSize", "hisStart", "hisEnd", "hisStartVal", "hisEndVal")
 
 
@@ -95,7 +92,7 @@ class History:
         flat = outcome.data or []
         zone, kind, unit = config.zone, config.kind, config.unit
         items = [
-            HisItem(_datetime(int(flat[i]), zone), codes.decode(flat[i + 1], kind, unit))
+            HisItem(ms_datetime(int(flat[i]), zone), codes.decode(flat[i + 1], kind, unit))
             for i in range(0, len(flat), 2)
         ]
         return items[:limit] if limit is not None else items
@@ -135,7 +132,7 @@ class History:
         result: dict[str, Any] = {"count": Number(len(pairs))}
         if pairs:
             zone = config.zone
-            result["span"] = Span(_datetime(pairs[0][0], zone), _datetime(pairs[-1][0], zone))
+            result["span"] = Span(ms_datetime(pairs[0][0], zone), ms_datetime(pairs[-1][0], zone))
         self._folio._run_hook("post_his_write", HisWriteEvent(rec, result))
         return result
 
@@ -263,8 +260,8 @@ class History:
         zone, kind, unit = config.zone, config.kind, config.unit
         return {
             "hisSize": Number(summary.size),
-            "hisStart": _datetime(summary.start, zone),
-            "hisEnd": _datetime(summary.end, zone),
+            "hisStart": ms_datetime(summary.start, zone),
+            "hisEnd": ms_datetime(summary.end, zone),
             "hisStartVal": codes.decode(summary.start_code, kind, unit),
             "hisEndVal": codes.decode(summary.end_code, kind, unit),
         }
@@ -299,8 +296,3 @@ class History:
         rec = self._folio.read_by_id(id)
         assert rec is not None
         return rec
-
-
-def _datetime(ms: int, zone: Any) -> datetime:
-    """An epoch-ms timestamp as an aware datetime in ``zone``."""
-    return (_EPOCH + timedelta(milliseconds=ms)).replace(tzinfo=UTC).astimezone(zone)

@@ -15,14 +15,22 @@ import math
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from .. import timezones, units
 from ..errors import HisConfigError, HisWriteError
 from ..values import MARKER, NA, REMOVE, Coord, Number, Span, kind_of
 
-__all__ = ["PointConfig", "epoch_ms", "normalize", "point_config", "read_config", "span_ms"]
+__all__ = [
+    "PointConfig",
+    "epoch_ms",
+    "ms_datetime",
+    "normalize",
+    "point_config",
+    "read_config",
+    "span_ms",
+]
 
 HIS_KINDS = {"Number": Number, "Bool": bool, "Str": str, "Coord": Coord}
 _KNOWN_KINDS = {
@@ -123,6 +131,11 @@ def epoch_ms(ts: datetime) -> int:
     """Milliseconds since 1970-01-01 UTC of an aware datetime, floored."""
     delta = ts - _EPOCH
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def ms_datetime(ms: int, zone: tzinfo) -> datetime:
+    """An epoch-ms timestamp as an aware datetime in ``zone`` (the inverse of epoch_ms)."""
+    return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezones.UTC)
