@@ -73,8 +73,9 @@ class _Server:
         if self.db is not None:
             self.db.close()
 
-    def run(self, op: str, req: Grid, session: Session) -> Grid:
-        """Run ``op`` for ``session``; raises for an error grid."""
+    def run(self, op: str, req: Grid, session: Session, fmt: str) -> Grid | bytes:
+        """Run ``op`` for ``session``: the response grid (or, for a fast path, the body in
+        reply format ``fmt``); raises for an error grid."""
         db = self.db
         assert db is not None and self.users is not None
         need = ops.OPS[op][1]
@@ -85,6 +86,8 @@ class _Server:
         if op == "close":
             self.users.end_session(session.token)
             return EMPTY
+        if op == "hisRead":
+            return his.his_read(db, req, fmt)
         if op == "pointWrite":
             return points.point_write(db, req, self.key_base, session.user)
         if op in _STATIC:
@@ -109,7 +112,6 @@ _WATCH: dict[str, Callable[[Folio, Grid, str], Grid]] = {
 _DB_OPS: dict[str, Callable[[Folio, Grid], Grid]] = {
     "read": ops.read,
     "nav": ops.nav,
-    "hisRead": his.his_read,
     "hisWrite": his.his_write,
     "commit": ops.commit,
 }
@@ -145,8 +147,9 @@ async def _authenticate(server: _Server, request: Request) -> Session | Response
     return Response(body, reply.status, {**_AUTH_NO_CACHE, **reply.headers}, "text/plain")
 
 
-def _grid_response(grid: Grid, fmt: str) -> Response:
-    return Response(encode_response(grid, fmt), 200, _NO_CACHE, FORMATS[fmt])
+def _grid_response(grid: Grid | bytes, fmt: str) -> Response:
+    body = grid if isinstance(grid, bytes) else encode_response(grid, fmt)
+    return Response(body, 200, _NO_CACHE, FORMATS[fmt])
 
 
 async def _api(request: Request) -> Response:
@@ -174,7 +177,7 @@ async def _api(request: Request) -> Response:
     except HttpError as exc:
         return _status(exc.status, str(exc), exc.headers)
     try:
-        grid = await run_in_threadpool(server.run, op, req, auth)
+        grid: Grid | bytes = await run_in_threadpool(server.run, op, req, auth, fmt)
     except Exception as exc:  # every op failure is an error grid (http.md §1.4)
         log.debug("op %s failed: %s: %s", op, type(exc).__name__, exc)
         grid = error_grid(exc, debug=server.debug)
