@@ -81,6 +81,8 @@ class _Server:
         need = ops.OPS[op][1]
         if ROLES.index(session.role) < ROLES.index(need):
             raise OpError(f"Missing '{need}' permission: {op}")
+        if op in _SYNCED:
+            db.sync()  # see what other processes committed up to now
         if op == "about":
             return ops.about(self.boot_time, session.user, self.name)
         if op == "close":
@@ -98,6 +100,10 @@ class _Server:
             return ops.invoke_action(req)
         return _DB_OPS[op](db, req)
 
+
+_SYNCED = frozenset({"read", "nav", "hisRead", "hisWrite", "pointWrite", "watchSub", "watchPoll"})
+"""The ops that read records: they catch up with the change stream first (``db.sync()``,
+three round trips, ~0.16 ms here).  ``commit`` catches up by itself when a ``mod`` differs."""
 
 _STATIC: dict[str, Callable[[], Grid]] = {
     "ops": ops.ops,
