@@ -33,6 +33,7 @@ from . import his, ops, points, watches
 from .auth import ROLES, AuthFailed, Session, UserStore, http_key_base, parse_auth_header
 from .formats import FORMATS, HttpError, decode_request, encode_response, negotiate, query_grid
 from .grids import EMPTY, OpError, error_grid
+from .pointtimer import PointTimer
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -64,12 +65,17 @@ class _Server:
         self.boot_time = datetime.now(UTC).replace(microsecond=0)
         self.db: Folio | None = None
         self.users: UserStore | None = None
+        self.point_timer: PointTimer | None = None
 
     def open(self) -> None:
         self.db = open_folio(self.uri, name=self.name, prefix=self.prefix, **self.open_options)
         self.users = UserStore(self.db.client, self.prefix, self.name, session_ttl=self.session_ttl)
+        self.point_timer = PointTimer(self.db)
+        self.point_timer.start()
 
     def close(self) -> None:
+        if self.point_timer is not None:
+            self.point_timer.close()
         if self.db is not None:
             self.db.close()
 
@@ -91,7 +97,7 @@ class _Server:
         if op == "hisRead":
             return his.his_read(db, req, fmt)
         if op == "pointWrite":
-            return points.point_write(db, req, self.key_base, session.user)
+            return points.point_write(db, req, session.user)
         if op in _STATIC:
             return _STATIC[op]()
         if op in _WATCH:
