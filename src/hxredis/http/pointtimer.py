@@ -10,19 +10,22 @@ Every ``period`` seconds it
 3. gives every writable point that has no ``writeLevel`` yet (at start: all of them; later:
    new points) its tags, rebuilding a missing array from the record's write tags.
 
-A failure (Redis down, say) is logged and the next round tries again.  A worker that dies
-between claiming an expiry and releasing it leaves the expired level in the array until the
-array is next read (which drops it).
+A failure (Redis down, say) is logged and the next round tries again; expiries claimed in a
+failed round are put back.  A worker process that dies between claiming an expiry and
+releasing it leaves the expired level in the array until the array is next read (which
+drops it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from typing import Any
 
 from ..client import as_text
+from ..errors import ConcurrentChangeError, UnknownRecError
 from ..folio import Folio
 from ..redis_errors import describe, redis_failures
 from ..values import MARKER
@@ -87,26 +90,42 @@ class PointTimer:
             self._last_entry = as_text(last[0][0]) if last else "0-0"
         with redis_failures(self._server):
             due = self._claim([keys.point_write_due], [int(time.time() * 1000)])
-        released = []
-        for stored in map(as_text, due):
-            rec = self._point(stored)
-            if rec is not None:
-                read_array(db, rec)  # drops the expired level
-                released.append(stored)
-        if released:
-            announce(db, released)
+        claimed = [as_text(stored) for stored in due]
+        try:
+            released = [stored for stored in claimed if self._release(stored)]
+            if released:
+                announce(db, released)
+        except Exception:  # due again next round (in any worker)
+            with contextlib.suppress(Exception):
+                db.client.zadd(keys.point_write_due, dict.fromkeys(claimed, 0))
+            raise
         with redis_failures(self._server):
             reply = db.client.xread({keys.point_write_changes: self._last_entry}, count=1000)
-        changed = []
-        for entry_id, fields in reply[0][1] if reply else []:
-            self._last_entry = as_text(entry_id)
-            changed.append(as_text(fields[b"id"]))
-        for stored in dict.fromkeys(changed):
-            rec = self._point(stored)
-            if rec is not None:
-                reconcile(db, rec, read_array(db, rec))
+        entries = reply[0][1] if reply else []
+        for stored in dict.fromkeys(as_text(fields[b"id"]) for _, fields in entries):
+            self._refresh(self._point(stored))
+        if entries:  # not before: a round that failed reads them again
+            self._last_entry = as_text(entries[-1][0])
         for rec in db.read_all("point and writable and not writeLevel"):
-            reconcile(db, rec, read_array(db, rec))
+            self._refresh(rec)
+
+    def _release(self, stored: str) -> bool:
+        """Drop the expired override of point ``stored`` from its array; False when the
+        point is gone."""
+        rec = self._point(stored)
+        if rec is not None:
+            read_array(self._db, rec)  # drops expired levels
+        return rec is not None
+
+    def _refresh(self, rec: Any) -> None:
+        """Reconcile point ``rec`` (None: nothing), unless it was removed or changed
+        meanwhile (a change is announced again)."""
+        if rec is None:
+            return
+        try:
+            reconcile(self._db, rec, read_array(self._db, rec))
+        except (UnknownRecError, ConcurrentChangeError) as exc:
+            log.debug("pointWrite task skipped @%s: %s", rec["id"].id, exc)
 
     def _point(self, stored: str) -> Any:
         """The writable point with stored id ``stored``, or None."""
