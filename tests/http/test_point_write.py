@@ -175,3 +175,13 @@ def test_repeats_and_rules(served: Served, zc: httpx.Client) -> None:
         ({"val": hx.Number(1), "duration": hx.Number(1, "min")}, 9),
     ):
         assert "err" in _write(zc, ref, level, **cells).meta
+    with served.open_db() as db:
+        no_kind = db.commit(
+            hx.Diff.make_add({"dis": "X", "point": hx.MARKER, "writable": hx.MARKER})
+        ).new_rec["id"]
+        not_writable = db.commit(
+            hx.Diff.make_add({"dis": "Y", "point": hx.MARKER, "kind": "Number"})
+        ).new_rec["id"]
+    for other in (no_kind, not_writable):
+        grid = _write(zc, other, 9, val=hx.Number(1))
+        assert "err" in grid.meta and other.id in grid.meta["dis"]
