@@ -11,6 +11,8 @@ same results; tests hold the two to each other.  Modules:
 * ``index``: bulk tag indexing (reference: :func:`hxredis.query_plan.py_add_many`).
 * ``dis``: display names in bulk (reference: ``py_rebuild`` / ``py_compute_all`` in
   :mod:`hxredis.dis`).
+* ``hisrows``: the rows of a hisRead reply from numpy arrays (reference:
+  :func:`hxredis.http.hisrows.py_rows`).
 
 ``slots.pxd`` gives them direct access to the ``__slots__`` of hxredis values.
 

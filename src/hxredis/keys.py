@@ -53,6 +53,8 @@ class KeySchema:
         "his_ver",
         "meta",
         "mods",
+        "point_write_changes",
+        "point_write_due",
         "prefix",
         "recs",
         "ver",
@@ -71,6 +73,9 @@ class KeySchema:
         self.his_sums = f"{base}:his-sums"
         self.his_changes = f"{base}:his-changes"
         self.his_ver = f"{base}:his-ver"
+        # the HTTP server's pointWrite state (hxredis.http.points)
+        self.point_write_due = f"{base}:http:pw-due"
+        self.point_write_changes = f"{base}:http:pw-changes"
 
     def tag(self, name: str) -> str:
         """The index set of tag ``name`` (a valid tag name, checked by the caller)."""
@@ -87,6 +92,10 @@ class KeySchema:
     def his_side(self, rec_id: str) -> str:
         """The side set of a TimeSeries history (values the module cannot hold)."""
         return f"{self.prefix}:his:{{{self.db}:{rec_id}}}:x"
+
+    def point_write(self, rec_id: str) -> str:
+        """The pointWrite priority array of record ``rec_id`` (a hash; hxredis.http.points)."""
+        return f"{self.prefix}:{{{self.db}}}:http:pw:{rec_id}"
 
     @property
     def tag_pattern(self) -> str:

@@ -401,16 +401,19 @@ class RedisStore:
         return entries
 
     def collect_history_garbage(self) -> int:
-        """Delete the history keys and summaries of removed records; the number of records
-        cleaned.  History writes check the record in the same script that writes, so none
-        lands after this for a removed record (no orphan keys)."""
+        """Delete the history keys and summaries of removed records, and their pointWrite
+        arrays (with any pending timed release); the number of records cleaned.  History
+        writes check the record in the same script that writes, so none lands after this for
+        a removed record (no orphan keys)."""
         with redis_failures(self.server):
             ids = [as_text(i) for i in self.client.smembers(self.keys.his_gc)]
             if ids:  # one round trip; history keys live in other slots, so not one command
                 pipe = self.client.pipeline(transaction=False)
                 for rec_id in ids:
                     pipe.delete(self.keys.his(rec_id), self.keys.his_side(rec_id))
+                    pipe.delete(self.keys.point_write(rec_id))
                 pipe.hdel(self.keys.his_sums, *ids)
+                pipe.zrem(self.keys.point_write_due, *ids)
                 pipe.srem(self.keys.his_gc, *ids)
                 pipe.execute()
         return len(ids)

@@ -72,3 +72,20 @@ def test_tls(
     client = HaxallClient.open(served.uri, "viewer", PASSWORDS["viewer"], ssl_context=context)
     assert client.about()["productName"] == "hxredis"
     client.close()
+
+
+def test_read_right_after_a_commit_elsewhere(served: Served) -> None:
+    """No waiting: each request catches up with the change stream before it reads (here the
+    last of a batch of new points, which the server's follower may not have applied yet)."""
+    with served.open_db() as db, api(served, login(served)) as client:
+        for n in range(5):
+            diffs = [
+                hx.Diff.make_add({"dis": f"Fresh {n}.{i}", "point": hx.MARKER, "his": hx.MARKER,
+                                  "kind": "Number", "tz": "UTC"})
+                for i in range(500)
+            ]  # fmt: skip
+            ref = db.commit_all(diffs)[-1].new_rec["id"]
+            read = hx.zinc.loads(client.get("read", params={"id": f"@{ref.id}"}).text)
+            assert read.rows and read.rows[0]["dis"] == f"Fresh {n}.499"
+            rng = {"id": f"@{ref.id}", "range": "today"}
+            assert "err" not in hx.zinc.loads(client.get("hisRead", params=rng).text).meta

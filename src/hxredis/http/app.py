@@ -33,6 +33,7 @@ from . import his, ops, points, watches
 from .auth import ROLES, AuthFailed, Session, UserStore, http_key_base, parse_auth_header
 from .formats import FORMATS, HttpError, decode_request, encode_response, negotiate, query_grid
 from .grids import EMPTY, OpError, error_grid
+from .pointtimer import PointTimer
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -64,29 +65,39 @@ class _Server:
         self.boot_time = datetime.now(UTC).replace(microsecond=0)
         self.db: Folio | None = None
         self.users: UserStore | None = None
+        self.point_timer: PointTimer | None = None
 
     def open(self) -> None:
         self.db = open_folio(self.uri, name=self.name, prefix=self.prefix, **self.open_options)
         self.users = UserStore(self.db.client, self.prefix, self.name, session_ttl=self.session_ttl)
+        self.point_timer = PointTimer(self.db)
+        self.point_timer.start()
 
     def close(self) -> None:
+        if self.point_timer is not None:
+            self.point_timer.close()
         if self.db is not None:
             self.db.close()
 
-    def run(self, op: str, req: Grid, session: Session) -> Grid:
-        """Run ``op`` for ``session``; raises for an error grid."""
+    def run(self, op: str, req: Grid, session: Session, fmt: str) -> Grid | bytes:
+        """Run ``op`` for ``session``: the response grid (or, for a fast path, the body in
+        reply format ``fmt``); raises for an error grid."""
         db = self.db
         assert db is not None and self.users is not None
         need = ops.OPS[op][1]
         if ROLES.index(session.role) < ROLES.index(need):
             raise OpError(f"Missing '{need}' permission: {op}")
+        if op in _SYNCED:
+            db.sync()  # see what other processes committed up to now
         if op == "about":
             return ops.about(self.boot_time, session.user, self.name)
         if op == "close":
             self.users.end_session(session.token)
             return EMPTY
+        if op == "hisRead":
+            return his.his_read(db, req, fmt)
         if op == "pointWrite":
-            return points.point_write(db, req, self.key_base, session.user)
+            return points.point_write(db, req, session.user)
         if op in _STATIC:
             return _STATIC[op]()
         if op in _WATCH:
@@ -95,6 +106,10 @@ class _Server:
             return ops.invoke_action(req)
         return _DB_OPS[op](db, req)
 
+
+_SYNCED = frozenset({"read", "nav", "hisRead", "hisWrite", "pointWrite", "watchSub", "watchPoll"})
+"""The ops that read records: they catch up with the change stream first (``db.sync()``,
+three round trips, ~0.16 ms here).  ``commit`` catches up by itself when a ``mod`` differs."""
 
 _STATIC: dict[str, Callable[[], Grid]] = {
     "ops": ops.ops,
@@ -109,7 +124,6 @@ _WATCH: dict[str, Callable[[Folio, Grid, str], Grid]] = {
 _DB_OPS: dict[str, Callable[[Folio, Grid], Grid]] = {
     "read": ops.read,
     "nav": ops.nav,
-    "hisRead": his.his_read,
     "hisWrite": his.his_write,
     "commit": ops.commit,
 }
@@ -145,8 +159,9 @@ async def _authenticate(server: _Server, request: Request) -> Session | Response
     return Response(body, reply.status, {**_AUTH_NO_CACHE, **reply.headers}, "text/plain")
 
 
-def _grid_response(grid: Grid, fmt: str) -> Response:
-    return Response(encode_response(grid, fmt), 200, _NO_CACHE, FORMATS[fmt])
+def _grid_response(grid: Grid | bytes, fmt: str) -> Response:
+    body = grid if isinstance(grid, bytes) else encode_response(grid, fmt)
+    return Response(body, 200, _NO_CACHE, FORMATS[fmt])
 
 
 async def _api(request: Request) -> Response:
@@ -174,7 +189,7 @@ async def _api(request: Request) -> Response:
     except HttpError as exc:
         return _status(exc.status, str(exc), exc.headers)
     try:
-        grid = await run_in_threadpool(server.run, op, req, auth)
+        grid: Grid | bytes = await run_in_threadpool(server.run, op, req, auth, fmt)
     except Exception as exc:  # every op failure is an error grid (http.md §1.4)
         log.debug("op %s failed: %s: %s", op, type(exc).__name__, exc)
         grid = error_grid(exc, debug=server.debug)

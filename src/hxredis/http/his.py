@@ -9,8 +9,10 @@ from .. import zinc
 from ..errors import ParseError
 from ..folio import Folio
 from ..his.point import read_config
+from ..his.spans import read_span
 from ..timezones import UTC, tz
 from ..values import Grid, HisItem, Ref, Span
+from . import hisrows
 from .grids import OpError
 
 __all__ = ["his_read", "his_write", "parse_range"]
@@ -59,13 +61,10 @@ def parse_range(text: Any, zone: Any) -> Span:
     return Span(start, end)
 
 
-def _read(db: Folio, ref: Ref, range_text: Any, zone: Any = None) -> tuple[Span, list[HisItem]]:
-    rec = db.read_by_id(ref)
-    config = read_config(rec)
-    span = parse_range(range_text, zone or config.zone)
-    items = db.his.read(ref, span)
+def _read(db: Folio, ref: Ref, span: Span) -> list[HisItem]:
+    """The items of point ``ref`` with ``span.start <= ts < span.end``."""
     lo, hi = span.start, span.end
-    return span, [i for i in items if lo <= i.ts < hi]
+    return [i for i in db.his.read(ref, span) if lo <= i.ts < hi]
 
 
 def _id(val: Any) -> Ref:
@@ -74,22 +73,26 @@ def _id(val: Any) -> Ref:
     return val
 
 
-def his_read(db: Folio, req: Grid) -> Grid:
+def his_read(db: Folio, req: Grid, fmt: str | None = None) -> Grid | bytes:
     """The hisRead op: the single form (one row of ``id`` and ``range``) or, when the meta has
-    ``range``, the batch form (rows of ``id``; columns ``ts``, ``v0``, ...)."""
+    ``range``, the batch form (rows of ``id``; columns ``ts``, ``v0``, ...).  With a reply
+    format ``fmt`` that has a fast path (:data:`hisrows.FORMATS`), a single read of a Number
+    or Bool point answers the encoded reply body instead of the Grid."""
     if "range" in req.meta:
         return _his_read_batch(db, req)
     if not req.rows:
         raise OpError("Request grid is empty")
     row = req.rows[0]
     ref = _id(row.get("id"))
-    span, items = _read(db, ref, row.get("range"))
-    meta = {"id": db.read_by_id(ref)["id"], "hisStart": span.start, "hisEnd": span.end}
-    return Grid(
-        meta,
-        [("ts", {}), ("val", {"id": meta["id"]})],
-        [{"ts": i.ts, "val": i.val} for i in items],
-    )
+    rec = db.read_by_id(ref)
+    span = parse_range(row.get("range"), read_config(rec).zone)
+    meta = {"id": rec["id"], "hisStart": span.start, "hisEnd": span.end}
+    cols = [("ts", {}), ("val", {"id": rec["id"]})]
+    if fmt in hisrows.FORMATS:
+        data = read_span(db.his, ref, span)
+        if data is not None:
+            return hisrows.encode_his_read(Grid(meta, cols, []), data, fmt)
+    return Grid(meta, cols, [{"ts": i.ts, "val": i.val} for i in _read(db, ref, span)])
 
 
 def _his_read_batch(db: Folio, req: Grid) -> Grid:
@@ -102,7 +105,9 @@ def _his_read_batch(db: Folio, req: Grid) -> Grid:
     cols: list[tuple[str, dict[str, Any]]] = [("ts", {})]
     span = None
     for n, ref in enumerate(refs):
-        span, items = _read(db, ref, req.meta["range"], zone)
+        read_config(db.read_by_id(ref))  # HisConfigError for a record that is no point
+        span = parse_range(req.meta["range"], zone)
+        items = _read(db, ref, span)
         name = f"v{n}"
         cols.append((name, {"id": db.read_by_id(ref)["id"]}))
         for item in items:

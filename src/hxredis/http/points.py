@@ -1,10 +1,21 @@
 """The ``pointWrite`` op: a writable point's 17-level priority array (http.md §3.7).
 
-The array of each point is a Redis hash ``{base}:pw:<id>`` (level -> Zinc dict of ``val``,
-``who`` and, for a timed level 8 override, ``expires`` in epoch ms), so every worker process
-sees the same array.  An expired override is dropped when the array is next read or written.
-When the effective value or level changes, a transient commit sets ``writeVal`` (removed when
-null) and ``writeLevel``, and ``curVal``/``curStatus`` when the point has ``curTracksWrite``.
+The array of each point is a Redis hash (``KeySchema.point_write``: level -> Zinc dict of
+``val``, ``who`` and, for a timed level 8 override, ``expires`` in epoch ms, plus the field
+``_`` that keeps the hash alive once made), so every worker process sees the same array.
+
+* **Persistence**: levels 1, 8 (written without a duration) and 17 are also the record tags
+  ``write1``, ``write8``, ``writeDef`` (forced commits; a release removes the tag; a timed
+  override removes ``write8``, as it replaced the untimed value).  A missing hash (a backup
+  restored, a new server) is rebuilt from them when the array is next read.
+* **Timed overrides**: their release time is in a sorted set (``point_write_due``); each
+  worker's :class:`~hxredis.http.pointtimer.PointTimer` claims due entries atomically, so one
+  worker releases each.  An expired override is also dropped by any read of the array.
+* **Record tags**: the effective value is ``writeVal`` (removed when null) and ``writeLevel``
+  (and ``curVal``/``curStatus`` with ``curTracksWrite``), transient tags of each worker's
+  Folio: every change of an array is announced on a stream (``point_write_changes``) and each
+  worker brings its tags up to date (:func:`reconcile`).
+* **Removal**: a removed record's hash and due entry go with its history (his gc).
 """
 
 from __future__ import annotations
@@ -20,32 +31,58 @@ from ..units import canonical_unit, is_unit
 from ..values import MARKER, REMOVE, Grid, Number, Ref
 from .grids import OpError
 
-__all__ = ["point_write"]
+__all__ = ["LEVELS", "announce", "point_write", "read_array", "reconcile"]
 
 LEVELS = range(1, 18)
 _LEVEL_DIS = {1: "1 (emergency)", 8: "8 (manual)", 17: "def"}
 _DURATION_MS = {"ms": 1, "s": 1000, "sec": 1000, "min": 60_000, "h": 3_600_000, "hr": 3_600_000}
 _KINDS = {"Number": Number, "Bool": bool, "Str": str}
+PERSISTED = {1: "write1", 8: "write8", 17: "writeDef"}
+"""The levels saved on the record, and their tags."""
+_ALIVE = "_"
+_CHANGES_MAXLEN = 10_000
+
+# The array of KEYS[1], rebuilt from ARGV (level, entry pairs: the record's write tags) when
+# the hash is missing.
+_READ = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], '_', '1', unpack(ARGV))
+end
+return redis.call('HGETALL', KEYS[1])
+"""
 
 
 def _now_ms() -> int:
     return int(_time.time() * 1000)
 
 
-def _array(db: Folio, key: str) -> dict[int, dict[str, Any]]:
-    """The live levels of a point's array; expired overrides are removed."""
+def _key(db: Folio, rec: Any) -> str:
+    return db._keys.point_write(db._stored_id(rec["id"].id))
+
+
+def read_array(db: Folio, rec: Any) -> dict[int, dict[str, Any]]:
+    """The live levels of point ``rec``'s array (rebuilt from its write tags when the hash
+    is missing); expired overrides are removed."""
+    restore: list[str] = []
+    for level, tag in PERSISTED.items():
+        if rec.get(tag) is not None:
+            restore += [str(level), zinc.dumps({"val": rec[tag]})[1:-1]]
+    key = _key(db, rec)
     with redis_failures(describe(db.client)):
-        raw = db.client.hgetall(key)
+        flat = db.client.eval(_READ, 1, key, *restore)
     out: dict[int, dict[str, Any]] = {}
     expired = []
-    for field, text in raw.items():
-        level = int(field)
-        entry = zinc.loads_tags(text.decode())
+    now = _now_ms()
+    for i in range(0, len(flat), 2):
+        field = flat[i].decode()
+        if field == _ALIVE:
+            continue
+        entry = zinc.loads_tags(flat[i + 1].decode())
         exp = entry.get("expires")
-        if isinstance(exp, Number) and exp.val <= _now_ms():
+        if isinstance(exp, Number) and exp.val <= now:
             expired.append(field)
             continue
-        out[level] = entry
+        out[int(field)] = entry
     if expired:
         with redis_failures(describe(db.client)):
             db.client.hdel(key, *expired)
@@ -58,6 +95,34 @@ def _effective(array: dict[int, dict[str, Any]]) -> tuple[Any, int]:
         if entry is not None and entry.get("val") is not None:
             return entry["val"], level
     return None, 17
+
+
+def reconcile(db: Folio, rec: Any, array: dict[int, dict[str, Any]]) -> None:
+    """Bring point ``rec``'s transient tags (``writeVal``, ``writeLevel``; ``curVal``,
+    ``curStatus`` with ``curTracksWrite``) in this process up to date with ``array``."""
+    val, level = _effective(array)
+    if rec.get("writeLevel") == Number(level) and rec.get("writeVal") == val:
+        return
+    changes: dict[str, Any] = {"writeVal": REMOVE if val is None else val}
+    changes["writeLevel"] = Number(level)
+    if rec.get("curTracksWrite") is MARKER:
+        changes["curVal"] = REMOVE if val is None else val
+        changes["curStatus"] = "ok"
+    db.commit(Diff(rec, changes, Diff.FORCE_TRANSIENT))
+
+
+def announce(db: Folio, stored_ids: list[str]) -> None:
+    """Tell every worker that these points' arrays changed (see :func:`reconcile`)."""
+    with redis_failures(describe(db.client)):
+        pipe = db.client.pipeline(transaction=False)
+        for stored in stored_ids:
+            pipe.xadd(
+                db._keys.point_write_changes,
+                {"id": stored},
+                maxlen=_CHANGES_MAXLEN,
+                approximate=True,
+            )
+        pipe.execute()
 
 
 def _check_point(rec: Any) -> str:
@@ -93,7 +158,7 @@ def _duration_ms(duration: Any) -> int:
     return int(duration.val * _DURATION_MS[duration.unit])
 
 
-def _array_grid(rec: Any, array: dict[int, dict[str, Any]]) -> Grid:
+def _array_grid(array: dict[int, dict[str, Any]]) -> Grid:
     rows = []
     now = _now_ms()
     for level in LEVELS:
@@ -120,7 +185,20 @@ def _array_grid(rec: Any, array: dict[int, dict[str, Any]]) -> Grid:
     return Grid(meta, cols, rows)
 
 
-def point_write(db: Folio, req: Grid, key_base: str, user: str) -> Grid:
+def _persist(db: Folio, rec: Any, level: int, entry: dict[str, Any] | None) -> Any:
+    """Save a write at a persisted level as the record's write tag (forced commit); the
+    record as it is afterwards."""
+    tag = PERSISTED.get(level)
+    if tag is None:
+        return rec
+    val = None if entry is None or "expires" in entry else entry["val"]
+    if rec.get(tag) == val:
+        return rec
+    diff = Diff(rec, {tag: REMOVE if val is None else val}, Diff.FORCE)
+    return db.commit(diff).new_rec
+
+
+def point_write(db: Folio, req: Grid, user: str) -> Grid:
     """The pointWrite op: with a ``level``, write (or with no ``val`` release) that level and
     answer ``ok``; without one, answer the 17-row array."""
     if len(req.rows) != 1:
@@ -131,10 +209,11 @@ def point_write(db: Folio, req: Grid, key_base: str, user: str) -> Grid:
         raise OpError(f"pointWrite: id must be a Ref, not {ref!r}")
     rec = db.read_by_id(ref)
     kind = _check_point(rec)
-    key = f"{key_base}:pw:{rec['id'].id}"
     level = row.get("level")
     if level is None:
-        return _array_grid(rec, _array(db, key))
+        array = read_array(db, rec)
+        reconcile(db, rec, array)
+        return _array_grid(array)
     if not isinstance(level, Number) or not level.val.is_integer() or not 1 <= level.val <= 17:
         raise OpError(f"pointWrite: level must be a Number 1..17, not {zinc.dumps(level)}")
     level_n = int(level.val)
@@ -151,22 +230,24 @@ def point_write(db: Folio, req: Grid, key_base: str, user: str) -> Grid:
             if level_n != 8:
                 raise OpError("pointWrite: duration is only allowed at level 8")
             entry["expires"] = Number(_now_ms() + _duration_ms(duration))
-    before = _effective(_array(db, key))
+    before = read_array(db, rec)
+    if before.get(level_n) == entry or (entry is None and level_n not in before):
+        reconcile(db, rec, before)  # a repeat: nothing changes
+        return Grid({"ok": MARKER}, [], [])
+    key, stored = _key(db, rec), db._stored_id(rec["id"].id)
     with redis_failures(describe(db.client)):
+        pipe = db.client.pipeline(transaction=True)
         if entry is None:
-            db.client.hdel(key, str(level_n))
+            pipe.hdel(key, str(level_n))
         else:
-            db.client.hset(key, str(level_n), zinc.dumps(entry)[1:-1])
-    after = _effective(_array(db, key))
-    if after != before or rec.get("writeLevel") is None:
-        _commit_effective(db, rec, *after)
+            pipe.hset(key, str(level_n), zinc.dumps(entry)[1:-1])
+        if level_n == 8:
+            if entry is not None and "expires" in entry:
+                pipe.zadd(db._keys.point_write_due, {stored: int(entry["expires"].val)})
+            else:
+                pipe.zrem(db._keys.point_write_due, stored)
+        pipe.execute()
+    rec = _persist(db, rec, level_n, entry)
+    announce(db, [stored])
+    reconcile(db, rec, read_array(db, rec))
     return Grid({"ok": MARKER}, [], [])
-
-
-def _commit_effective(db: Folio, rec: Any, val: Any, level: int) -> None:
-    changes: dict[str, Any] = {"writeVal": REMOVE if val is None else val}
-    changes["writeLevel"] = Number(level)
-    if rec.get("curTracksWrite") is MARKER:
-        changes["curVal"] = REMOVE if val is None else val
-        changes["curStatus"] = "ok"
-    db.commit(Diff(rec, changes, Diff.FORCE_TRANSIENT))
