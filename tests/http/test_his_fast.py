@@ -126,3 +126,22 @@ def test_errors_unchanged(served: Served, client: httpx.Client) -> None:
     for ref, rng in ((hx.Ref("nope"), "today"), (site, "today")):
         body = _his_read(client, ref, rng, "zinc").decode()
         assert " err " in body.split("\n", 1)[0]
+
+
+def test_get_with_a_date_or_datetime_range(served: Served, client: httpx.Client) -> None:
+    """A GET query string's ``range=2024-03-10`` parses to a Date (a Zinc scalar), not a Str:
+    it still means that day, and a DateTime means from then on."""
+    items = [hx.HisItem(START + timedelta(hours=i), hx.Number(i, "kW")) for i in range(30)]
+    with served.open_db() as db:
+        num = _point(db, "Number", unit="kW")
+        db.his.write(num, items)
+        day, since = "2024-03-10", hx.zinc.dumps(items[20].ts)
+        got = {}
+        for rng in (day, since):
+            params = {"id": f"@{num.id}", "range": rng}
+            resp = client.get("hisRead", params=params, headers={"Accept": "text/zinc"})
+            assert resp.status_code == 200, resp.text
+            got[rng] = resp.content
+        assert got[day] == _expected(db, num, parse_range(day, NY), "zinc")
+    rows = hx.zinc.loads(got[since].decode()).rows
+    assert [r["val"] for r in rows] == [i.val for i in items[20:]]

@@ -42,7 +42,10 @@ def _part(text: str, zone: Any) -> date | datetime:
 
 def parse_range(text: Any, zone: Any) -> Span:
     """The [start, end) Span of a hisRead range string in ``zone`` (http.md §3.8).  Raises
-    OpError("Invalid history range ...") for anything else."""
+    OpError("Invalid history range ...") for anything else.  A Date or DateTime (what a GET
+    query string's ``range=2024-03-10`` parses to) stands for its Zinc text."""
+    if isinstance(text, (date, datetime)):
+        text = zinc.dumps(text)
     if not isinstance(text, str):
         raise OpError(f"Invalid history range: {text!r} (a Str is required)")
     first, comma, second = text.partition(",")
