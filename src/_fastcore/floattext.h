@@ -64,14 +64,25 @@ static void hx_powers_ready(void) { hx_pow_ready = HX_INT128; }
 /* Decimal digits of u into out (at least 20 bytes); their count. */
 static inline int hx_write_u64(char *out, uint64_t u)
 {
+    static const char PAIRS[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     char tmp[20];
-    int n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    int i = 20, n;
+    while (u >= 100) {
+        i -= 2;
+        memcpy(tmp + i, PAIRS + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        i -= 2;
+        memcpy(tmp + i, PAIRS + 2 * u, 2);
+    } else {
+        tmp[--i] = (char)('0' + u);
+    }
+    n = 20 - i;
+    memcpy(out, tmp + i, n);
     return n;
 }
 
@@ -115,7 +126,7 @@ static inline int hx_round_trips(uint64_t rem, uint64_t unit, uint64_t half, int
 static int hx_format_shortest(char *out, int be, uint64_t frac)
 {
     static const uint64_t E16 = 10000000000000000ULL, E17 = 100000000000000000ULL;
-    uint64_t m = frac | (1ULL << 52), hi, lo, ip, fp, half, q = 0, unit, rem;
+    uint64_t m = frac | (1ULL << 52), hi, lo, ip, fp, half, q;
     int e = be - 1075, e2 = be - 1023, lg, k, sh, digits, decpt, nd, up = 0, i, r, n = 0;
     hx_u128 top, x;
     char d[20];
@@ -142,28 +153,33 @@ static int hx_format_shortest(char *out, int be, uint64_t frac)
     }
     if (ip < E16 || ip >= E17)
         return 0;
-    for (digits = 15; digits <= 17; digits++) {
-        uint64_t div = digits == 15 ? 100 : digits == 16 ? 10 : 1;
-        unit = div << HX_FRAC;
-        rem = ((ip % div) << HX_FRAC) | fp;
-        r = hx_round_trips(rem, unit, half, &up);
-        if (r < 0)
-            return 0;
-        if (r) {
-            q = ip / div + up;
-            break;
-        }
+    /* 15 digits, else 16, else 17 (constant divisors: multiplications) */
+    digits = 15;
+    r = hx_round_trips(((ip % 100) << HX_FRAC) | fp, 100ULL << HX_FRAC, half, &up);
+    q = ip / 100;
+    if (r == 0) {
+        digits = 16;
+        r = hx_round_trips(((ip % 10) << HX_FRAC) | fp, 10ULL << HX_FRAC, half, &up);
+        q = ip / 10;
     }
-    if (digits > 17)
+    if (r == 0) {
+        digits = 17;
+        r = hx_round_trips(fp, 1ULL << HX_FRAC, half, &up);
+        q = ip;
+    }
+    if (r != 1)
         return 0;
+    q += up;
+    if (q == (digits == 15 ? E16 / 10 : digits == 16 ? E16 : E17)) { /* rounded up to 10^digits */
+        q /= 10;
+        k -= 1;
+    }
+    while (q % 10000 == 0) /* no trailing zeros */
+        q /= 10000;
+    while (q % 10 == 0)
+        q /= 10;
     decpt = 17 - k; /* X = v * 10^k has 17 integer digits: v = 0.d1d2... * 10^decpt */
     nd = hx_write_u64(d, q);
-    if (nd > digits) { /* rounded up to 10^digits */
-        decpt += 1;
-        nd = digits;
-    }
-    while (nd > 1 && d[nd - 1] == '0')
-        nd--;
     if (decpt <= -4 || decpt > 16) { /* d.ddde+XX */
         int x10 = decpt - 1;
         out[n++] = d[0];
