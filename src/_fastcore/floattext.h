@@ -259,46 +259,50 @@ static int hx_parse_decimal(const char *p, Py_ssize_t n, double *out)
     static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    Py_ssize_t i = 0;
+    const char *s = p, *end = p + n, *sig, *frac;
     uint64_t w = 0;
-    int neg = 0, nd = 0, seen = 0, q = 0, x = 0, xneg = 0, xdigits = 0;
-    if (i < n && p[i] == '-') {
+    int neg = 0, q = 0, x = 0, xneg = 0;
+    Py_ssize_t nd, mantissa;
+    if (s < end && *s == '-') {
         neg = 1;
-        i++;
+        s++;
     }
-    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, seen = 1) {
-        if (w == 0 && p[i] == '0')
-            continue;
-        if (nd == 19)
-            return 0;
-        w = w * 10 + (uint64_t)(p[i] - '0');
-        nd++;
+    mantissa = end - s;
+    while (s < end && *s == '0') /* leading zeros */
+        s++;
+    sig = s;
+    while (s < end && (unsigned)(*s - '0') < 10)
+        w = w * 10 + (uint64_t)(*s++ - '0');
+    nd = s - sig;
+    if (s < end && *s == '.') {
+        frac = ++s;
+        if (nd == 0)
+            while (s < end && *s == '0')
+                s++;
+        sig = s;
+        while (s < end && (unsigned)(*s - '0') < 10)
+            w = w * 10 + (uint64_t)(*s++ - '0');
+        nd += s - sig;
+        q = -(int)(s - frac);
+        mantissa -= 1; /* the point is no digit */
     }
-    if (i < n && p[i] == '.') {
-        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, seen = 1) {
-            q--;
-            if (w == 0 && p[i] == '0')
-                continue;
-            if (nd == 19)
-                return 0;
-            w = w * 10 + (uint64_t)(p[i] - '0');
-            nd++;
-        }
-    }
-    if (!seen)
+    mantissa -= end - s;
+    if (mantissa == 0 || nd > 19) /* no digit; or w may have overflowed */
         return 0;
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            xneg = p[i++] == '-';
-        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, xdigits++)
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        const char *digits;
+        s++;
+        if (s < end && (*s == '+' || *s == '-'))
+            xneg = *s++ == '-';
+        digits = s;
+        for (; s < end && (unsigned)(*s - '0') < 10; s++)
             if (x < 100000)
-                x = x * 10 + (p[i] - '0');
-        if (xdigits == 0 || x >= 100000)
+                x = x * 10 + (*s - '0');
+        if (s == digits || x >= 100000)
             return 0;
         q += xneg ? -x : x;
     }
-    if (i != n)
+    if (s != end)
         return 0;
     if (w == 0) {
         *out = neg ? -0.0 : 0.0;
