@@ -27,7 +27,7 @@ cdef extern from "floattext.h":
     bint hx_parse_decimal(const char* p, Py_ssize_t n, double* out)
 
 
-cdef void fill_powers():
+cdef int fill_powers() except -1:
     """The table of floattext.h from exact integers: 10^k truncated to 128 bits and its binary
     exponent."""
     for k in range(HX_POW_MIN, HX_POW_MAX + 1):  # Python ints: 10**k exact
@@ -41,6 +41,7 @@ cdef void fill_powers():
             mant = (1 << -exp) // power
         hx_set_power(k, mant >> 64, mant & 0xFFFFFFFFFFFFFFFF, exp)
     hx_powers_ready()
+    return 0
 
 
 fill_powers()
