@@ -9,6 +9,7 @@ import struct
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,13 +56,22 @@ def _rts_text(v: float, upper: bool = True) -> bytes:
 
 @settings(max_examples=3000)
 @given(st.floats(allow_nan=False, allow_infinity=False))
-def test_format_equals_repr_hypothesis(v: float) -> None:
+def test_fuzz_format_equals_repr(v: float) -> None:
     _assert_formats([v])
 
 
 def test_format_equals_repr_on_random_bit_patterns() -> None:
     for v in _random_doubles(1_000_000, seed=10):
         assert native.format_float(v) == repr(v).encode(), v
+
+
+@pytest.mark.slow
+def test_many_random_bit_patterns_format_and_parse_back() -> None:
+    for seed in range(12, 17):
+        for v in _random_doubles(1_000_000, seed=seed):
+            code = native.format_float(v)
+            assert code == repr(v).encode(), v
+            assert native.parse_float(code) == v, code
 
 
 def test_format_near_powers_of_two_and_ten() -> None:
