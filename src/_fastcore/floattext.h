@@ -16,8 +16,9 @@
  * and so is half an ulp of v on the same scale.  The shortest text repr gives is the
  * correctly rounded X to 15 significant digits when that rounds back to v (no two 15-digit
  * decimals fit in one ulp), else the correctly rounded 16-digit one when it does (the closest
- * of the 16-digit candidates), else the 17-digit one.  A decision within HX_MARGIN units of a
- * rounding tie or of the round-trip limit, a power of two (its lower neighbour is nearer), a
+ * of the 16-digit candidates), else the 17-digit one; an exact tie between two candidates goes
+ * to the even one, as in repr.  A decision within HX_MARGIN units of an inexact rounding tie or
+ * of the round-trip limit, a power of two (its lower neighbour is nearer), a
  * subnormal and anything outside the table go to PyOS_double_to_string.  Integers below 2^53
  * are written directly.
  *
@@ -104,20 +105,22 @@ static int hx_format_slow(char *out, double v)
 #define HX_FRAC 56
 
 /* Rounding of X to the digit of weight `unit` (in 2^-56 units of X), where `rem` is the part of
- * X below that digit: 1 when the rounded value is within half an ulp (`half`) of v, 0 when it
- * is not, -1 when too close to call; *up tells whether it rounds up. */
-static inline int hx_round_trips(uint64_t rem, uint64_t unit, uint64_t half, int *up)
+ * X below that digit: 1 when the rounded value is within half an ulp (`half`) of v, 0 when no
+ * value with that last digit is, -1 when too close to call; *up tells whether it rounds up.
+ * `odd`: whether the digit rounded off from is odd when X is exact, -1 when it may not be. */
+static inline int hx_round_trips(uint64_t rem, uint64_t unit, uint64_t half, int odd, int *up)
 {
-    uint64_t mid = unit / 2, dist;
-    if (rem + HX_MARGIN > mid && rem < mid + HX_MARGIN)
-        return -1;
-    *up = rem > mid;
-    dist = *up ? unit - rem : rem;
-    if (dist + HX_MARGIN < half)
-        return 1;
+    uint64_t mid = unit / 2, dist = rem < mid ? rem : unit - rem;
     if (dist > half + HX_MARGIN)
         return 0;
-    return -1;
+    if (rem + HX_MARGIN > mid && rem < mid + HX_MARGIN) {
+        if (rem != mid || odd < 0) /* not known to be an exact tie */
+            return -1;
+        *up = odd; /* both neighbours as near: the even one, as repr */
+        return dist + HX_MARGIN < half ? 1 : -1;
+    }
+    *up = rem > mid;
+    return dist + HX_MARGIN < half ? 1 : -1;
 }
 
 /* The shortest digits of a normal, non-integral-or-large, positive double with biased exponent
@@ -127,8 +130,8 @@ static int hx_format_shortest(char *out, int be, uint64_t frac)
 {
     static const uint64_t E16 = 10000000000000000ULL, E17 = 100000000000000000ULL;
     uint64_t m = frac | (1ULL << 52), hi, lo, ip, fp, half, q;
-    int e = be - 1075, e2 = be - 1023, lg, k, sh, digits, decpt, nd, up = 0, i, r, n = 0;
-    hx_u128 top, x;
+    int e = be - 1075, e2 = be - 1023, lg, k, sh, digits, decpt, nd, up = 0, i, r, n = 0, exact;
+    hx_u128 low, top, x;
     char d[20];
     /* floor(e2 * log10(2)), exact for |e2| < 1100 */
     lg = e2 >= 0 ? (e2 * 78913) >> 18 : -((-e2 * 78913 + (1 << 18) - 1) >> 18);
@@ -140,12 +143,16 @@ static int hx_format_shortest(char *out, int be, uint64_t frac)
     sh = -(e + hx_pow_exp[k - HX_POW_MIN] + HX_FRAC);
     if (sh < 64 || sh > 120)
         return 0;
-    top = (hx_u128)m * hi + (((hx_u128)m * lo) >> 64); /* m * P_k / 2^64 */
-    x = top >> (sh - 64);                               /* X * 2^56 */
+    low = (hx_u128)m * lo;
+    top = (hx_u128)m * hi + (low >> 64); /* m * P_k / 2^64 */
+    x = top >> (sh - 64);                 /* X * 2^56 */
+    /* X is exact when P_k is and no bit of m * P_k was shifted out */
+    exact = k >= 0 && k <= 55 && (uint64_t)low == 0 && (top & (((hx_u128)1 << (sh - 64)) - 1)) == 0;
     half = (uint64_t)((((hx_u128)hi << 64) | lo) >> (sh + 1));
     ip = (uint64_t)(x >> HX_FRAC);
     fp = (uint64_t)x & ((1ULL << HX_FRAC) - 1);
     if (ip >= E17) { /* v >= 10^(lg + 1): one digit less of scale */
+        exact = exact && (((ip % 10) << HX_FRAC) | fp) % 10 == 0;
         fp = (((ip % 10) << HX_FRAC) | fp) / 10;
         ip /= 10;
         half /= 10;
@@ -155,16 +162,18 @@ static int hx_format_shortest(char *out, int be, uint64_t frac)
         return 0;
     /* 15 digits, else 16, else 17 (constant divisors: multiplications) */
     digits = 15;
-    r = hx_round_trips(((ip % 100) << HX_FRAC) | fp, 100ULL << HX_FRAC, half, &up);
+    r = hx_round_trips(((ip % 100) << HX_FRAC) | fp, 100ULL << HX_FRAC, half,
+                       exact ? (int)(ip / 100 % 2) : -1, &up);
     q = ip / 100;
     if (r == 0) {
         digits = 16;
-        r = hx_round_trips(((ip % 10) << HX_FRAC) | fp, 10ULL << HX_FRAC, half, &up);
+        r = hx_round_trips(((ip % 10) << HX_FRAC) | fp, 10ULL << HX_FRAC, half,
+                           exact ? (int)(ip / 10 % 2) : -1, &up);
         q = ip / 10;
     }
     if (r == 0) {
         digits = 17;
-        r = hx_round_trips(fp, 1ULL << HX_FRAC, half, &up);
+        r = hx_round_trips(fp, 1ULL << HX_FRAC, half, exact ? (int)(ip % 2) : -1, &up);
         q = ip;
     }
     if (r != 1)

@@ -111,6 +111,16 @@ def test_format_ties_and_extremes() -> None:
     _assert_formats(values)
 
 
+def test_format_exact_ties_go_to_the_even_digit() -> None:
+    """Float32 values and dyadic fractions are often exactly halfway between two 16- or
+    17-digit decimals that both round back (``21.7279205322265625`` is ``21.727920532226562``)."""
+    rng = np.random.default_rng(6)
+    values = np.float32(rng.normal(20, 5, 50000)).astype(np.float64).tolist()
+    values += (rng.integers(1, 2**40, 50000) / 2.0 ** rng.integers(1, 45, 50000)).tolist()
+    values += [21.7279205322265625, 16.7987823486328125, 1974014629615873.75]
+    _assert_formats(values)
+
+
 def test_format_subnormals() -> None:
     rng = random.Random(3)
     values = [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(52)))[0] for _ in range(20000)]
