@@ -11,6 +11,9 @@ same results; tests hold the two to each other.  Modules:
 * ``index``: bulk tag indexing (reference: :func:`hxredis.query_plan.py_add_many`).
 * ``dis``: display names in bulk (reference: ``py_rebuild`` / ``py_compute_all`` in
   :mod:`hxredis.dis`).
+* ``hisbuf``: history command buffers and range replies (reference: ``py_*`` in
+  :mod:`hxredis.his.wire`); its values are written and read by ``floattext.h``, exact C
+  versions of ``repr(float)`` and ``float()``.
 
 ``slots.pxd`` gives them direct access to the ``__slots__`` of hxredis values.
 
