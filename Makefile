@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 DEMO_ARGS ?=
 INSTALLED := $(VENV)/.hxredis-installed
 BUILT := $(VENV)/.hxredis-built
-FASTCORE := $(wildcard src/_fastcore/*.pyx src/_fastcore/*.pxd)
+FASTCORE := $(wildcard src/_fastcore/*.pyx src/_fastcore/*.pxd src/_fastcore/*.h)
 
 .PHONY: all venv build provision test demo bench fuzz faults lint format clean
 

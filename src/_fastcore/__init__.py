@@ -13,6 +13,9 @@ same results; tests hold the two to each other.  Modules:
   :mod:`hxredis.dis`).
 * ``hisrows``: the rows of a hisRead reply from numpy arrays (reference:
   :func:`hxredis.http.hisrows.py_rows`).
+* ``hisbuf``: history command buffers and range replies (reference: ``py_*`` in
+  :mod:`hxredis.his.wire`); its values are written and read by ``floattext.h``, exact C
+  versions of ``repr(float)`` and ``float()``.
 
 ``slots.pxd`` gives them direct access to the ``__slots__`` of hxredis values.
 

@@ -2,25 +2,49 @@
 """History bulk wire format: numpy arrays to RESP commands and RESP replies to numpy arrays,
 with no Python object per sample.
 
-References (same results, byte for byte): ``hxredis.his.wire.py_*``.
+References (same results, byte for byte): ``hxredis.his.wire.py_*``.  Values are written and
+read by the exact conversions of ``floattext.h`` (``repr`` and ``float()``, byte for byte).
 """
 
 import numpy as np
 
 cimport numpy as cnp
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_FromString
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.math cimport isfinite, isnan, NAN, INFINITY
-from libc.stdint cimport int64_t
-from libc.stdlib cimport strtod
-from libc.string cimport memchr, memcpy
+from libc.stdint cimport int64_t, uint64_t
+from libc.string cimport memchr, memcmp, memcpy
 
 cnp.import_array()
 
-cdef extern from "Python.h":
-    char* PyOS_double_to_string(double val, char format_code, int precision, int flags,
-                                int* type) except NULL
-    int Py_DTSF_ADD_DOT_0
+cdef extern from "floattext.h":
+    int HX_POW_MIN
+    int HX_POW_MAX
+    void hx_set_power(int k, uint64_t hi, uint64_t lo, int exp)
+    void hx_powers_ready()
+    int hx_format_double(char* out, double v) except -1
+    bint hx_parse_decimal(const char* p, Py_ssize_t n, double* out)
+
+
+cdef int fill_powers() except -1:
+    """The table of floattext.h from exact integers: 10^k truncated to 128 bits and its binary
+    exponent."""
+    for k in range(HX_POW_MIN, HX_POW_MAX + 1):  # Python ints: 10**k exact
+        if k >= 0:
+            power = 10**k
+            exp = power.bit_length() - 128
+            mant = power >> exp if exp >= 0 else power << -exp
+        else:
+            power = 10**-k
+            exp = -(power.bit_length() + 127)
+            mant = (1 << -exp) // power
+        hx_set_power(k, mant >> 64, mant & 0xFFFFFFFFFFFFFFFF, exp)
+    hx_powers_ready()
+    return 0
+
+
+fill_powers()
 
 
 cdef struct Buf:
@@ -110,17 +134,17 @@ cdef inline int write_bulk(Buf* b, const char* data, Py_ssize_t n) except -1:
 cdef inline int format_code(char* out, double v) except -1:
     """The history code of a float (``repr``: ``1.5``, ``1.0``, ``nan``, ``inf``); its length
     (at most 32)."""
-    cdef char* text
-    cdef int n = 0
     if isnan(v):
         memcpy(out, b"nan", 3)
         return 3
-    text = PyOS_double_to_string(v, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
-    while text[n]:
-        out[n] = text[n]
-        n += 1
-    PyMem_Free(text)
-    return n
+    return hx_format_double(out, v)
+
+
+def format_float(double v):
+    """The history code of ``v`` as the builders write it (test hook of ``format_code``)."""
+    cdef char out[40]
+    cdef int n = format_code(out, v)
+    return PyBytes_FromStringAndSize(out, n)
 
 
 cdef bytes finish(Buf* b):
@@ -358,7 +382,7 @@ cdef class ReplyScanner:
                 if self.skip_left:
                     return -1
                 if self.collect:
-                    self.errors.append(bytes(self.blob[:-2]).decode())
+                    self.errors.append(bytes(self.blob[:len(self.blob) - 2]).decode())
                     self.blob = bytearray()
                     self.collect = False
                 if self.complete_one():
@@ -368,7 +392,7 @@ cdef class ReplyScanner:
                 if pos == end:
                     return -1
                 if self.line[len(self.line) - 1] == 13 and p[pos] == b'\n':
-                    text = bytes(self.line[:-1])
+                    text = bytes(self.line[:len(self.line) - 1])
                     pos += 1
                 else:
                     eol = line_end(p, pos, end)
@@ -391,26 +415,37 @@ cdef class ReplyScanner:
             pos = eol + 2
 
 
-cdef double parse_code(const char* p, Py_ssize_t start, Py_ssize_t stop):
-    """The float of a history code: NaN for NA and non-numbers (Str, Coord)."""
-    cdef char tmp[64]
-    cdef char* tail
+cdef double parse_code(const char* p, Py_ssize_t start, Py_ssize_t stop) except? -1.0:
+    """The float of a history code as ``float()`` reads it: ``inf``, ``-inf``; NaN for NA and
+    non-numbers (Str, Coord)."""
+    cdef const char* s = p + start
     cdef Py_ssize_t n = stop - start
     cdef double v
     if n <= 0 or n >= 63:
         return NAN
-    memcpy(tmp, p + start, n)
-    tmp[n] = 0
-    if tmp[0] == b'i':
-        return INFINITY if n == 3 and tmp[1] == b'n' and tmp[2] == b'f' else NAN
-    if n == 4 and tmp[0] == b'-' and tmp[1] == b'i':
+    if n == 3 and memcmp(s, b"inf", 3) == 0:
+        return INFINITY
+    if n == 4 and memcmp(s, b"-inf", 4) == 0:
         return -INFINITY
-    if not (tmp[0] == b'-' or b'0' <= tmp[0] <= b'9'):
+    if not (s[0] == b'-' or b'0' <= s[0] <= b'9') or (n > 1 and s[0] == b'-' and s[1] == b'i'):
         return NAN
-    v = strtod(tmp, &tail)
-    if tail != tmp + n:
+    if hx_parse_decimal(s, n, &v):
+        return v
+    return float_of(s, n)
+
+
+cdef double float_of(const char* s, Py_ssize_t n) except? -1.0:
+    """``float()`` of the text, NaN when it is no float."""
+    try:
+        return PyFloat_AS_DOUBLE(PyFloat_FromString(PyBytes_FromStringAndSize(s, n)))
+    except ValueError:
         return NAN
-    return v
+
+
+def parse_float(bytes code):
+    """The float of a history code as the range parsers read it (test hook of
+    ``parse_code``)."""
+    return parse_code(PyBytes_AS_STRING(code), 0, PyBytes_GET_SIZE(code))
 
 
 cdef Py_ssize_t string_at(const char* p, Py_ssize_t pos, Py_ssize_t end,

@@ -10,7 +10,9 @@ functions here are their references (identical results, byte for byte):
   and RESP3); :class:`ReplyScanner` the same for a reply arriving in pieces, each byte
   looked at once;
 * :func:`parse_ts_range`, :func:`parse_members`: ``TS.RANGE`` and ``ZRANGEBYSCORE``
-  replies as ``(int64 ms, float64)`` arrays (NaN for NA, Str and Coord codes).
+  replies as ``(int64 ms, float64)`` arrays (NaN for NA, Str and Coord codes);
+* :func:`format_float`, :func:`parse_float`: one value's code as the builders write it
+  (``repr``) and as the parsers read it (``float()``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ __all__ = [
     "NATIVE",
     "PyReplyScanner",
     "ReplyScanner",
+    "format_float",
+    "parse_float",
     "parse_members",
     "parse_ts_range",
+    "py_format_float",
+    "py_parse_float",
     "py_parse_members",
     "py_parse_ts_range",
     "py_skip_reply",
@@ -46,7 +52,8 @@ def _bulk(data: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
-def _code(v: float) -> bytes:
+def py_format_float(v: float) -> bytes:
+    """Reference: the code of a value (``repr``; ``nan`` for every NaN)."""
     return b"nan" if math.isnan(v) else repr(v).encode()
 
 
@@ -56,7 +63,7 @@ def py_ts_madd(key: bytes, ts: Ints, vals: Floats, offset: int) -> bytes:
         raise ValueError("ts and vals differ in length")
     out = [b"*%d\r\n" % (1 + 3 * len(ts)), _bulk(b"TS.MADD")]
     for t, v in zip(ts.tolist(), vals.tolist(), strict=True):
-        value = _code(v) if math.isfinite(v) else b"0"
+        value = py_format_float(v) if math.isfinite(v) else b"0"
         out += [_bulk(key), _bulk(b"%d" % (t + offset)), _bulk(value)]
     return b"".join(out)
 
@@ -68,7 +75,7 @@ def py_zadd(key: bytes, ts: Ints, vals: Floats, offset: int) -> bytes:
     out = [b"*%d\r\n" % (2 + 2 * len(ts)), _bulk(b"ZADD"), _bulk(key)]
     for t, v in zip(ts.tolist(), vals.tolist(), strict=True):
         stamp = b"%d" % (t + offset)
-        out += [_bulk(stamp), _bulk(stamp + b":" + _code(v))]
+        out += [_bulk(stamp), _bulk(stamp + b":" + py_format_float(v))]
     return b"".join(out)
 
 
@@ -220,7 +227,9 @@ def _string(data: bytes, pos: int) -> tuple[bytes, int]:
     return data[eol + 2 : eol + 2 + n], eol + 4 + n
 
 
-def _parse_code(code: bytes) -> float:
+def py_parse_float(code: bytes) -> float:
+    """Reference: the float of a code as ``float()`` reads it; ``inf``, ``-inf``, NaN for
+    anything else that is not a number starting with a digit or ``-``."""
     if not code or len(code) >= 63:
         return math.nan
     if code == b"inf":
@@ -254,7 +263,7 @@ def py_parse_ts_range(data: bytes, pos: int, offset: int) -> tuple[Ints, Floats,
             raise ValueError("expected a RESP integer")
         ts.append(_int(data[pos + 5 : eol]) - offset)
         code, pos = _string(data, eol + 2)
-        vals.append(_parse_code(code))
+        vals.append(py_parse_float(code))
     return np.array(ts, dtype=np.int64), np.array(vals, dtype=np.float64), pos
 
 
@@ -268,7 +277,7 @@ def py_parse_members(data: bytes, pos: int) -> tuple[Ints, Floats, int]:
         if not colon:
             raise ValueError("history member without ':'")
         ts.append(_int(stamp))
-        vals.append(_parse_code(code))
+        vals.append(py_parse_float(code))
     return np.array(ts, dtype=np.int64), np.array(vals, dtype=np.float64), pos
 
 
@@ -280,3 +289,5 @@ skip_reply = _native.skip_reply if _native else py_skip_reply
 parse_ts_range = _native.parse_ts_range if _native else py_parse_ts_range
 parse_members = _native.parse_members if _native else py_parse_members
 ReplyScanner = _native.ReplyScanner if _native else PyReplyScanner
+format_float = _native.format_float if _native else py_format_float
+parse_float = _native.parse_float if _native else py_parse_float
