@@ -11,7 +11,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_FromString
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject
 from libc.math cimport isfinite, isnan, NAN, INFINITY
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
@@ -24,6 +24,7 @@ cdef extern from "floattext.h":
     void hx_set_power(int k, uint64_t hi, uint64_t lo, int exp)
     void hx_powers_ready()
     int hx_format_double(char* out, double v) except -1
+    int hx_write_u64(char* out, uint64_t u) noexcept
     bint hx_parse_decimal(const char* p, Py_ssize_t n, double* out)
 
 
@@ -47,88 +48,47 @@ cdef int fill_powers() except -1:
 fill_powers()
 
 
-cdef struct Buf:
-    char* data
-    Py_ssize_t size
-    Py_ssize_t len
+cdef extern from "Python.h":
+    # raw references for a bytes object built in place and shrunk to its length at the end
+    PyObject* new_bytes "PyBytes_FromStringAndSize"(const char* v, Py_ssize_t n) except NULL
+    char* bytes_data "PyBytes_AS_STRING"(PyObject* o)
+    int _PyBytes_Resize(PyObject** b, Py_ssize_t n) except -1
+    void decref "Py_DECREF"(PyObject* o)
 
 
-cdef int buf_init(Buf* b, Py_ssize_t capacity) except -1:
-    b.size = capacity if capacity > 64 else 64
-    b.len = 0
-    b.data = <char*>PyMem_Malloc(b.size)
-    if b.data is NULL:
-        raise MemoryError()
-    return 0
+cdef bytes shrunk(PyObject* out, Py_ssize_t n):
+    """The bytes object ``out`` (a new reference) cut to its first ``n`` bytes."""
+    _PyBytes_Resize(&out, n)  # frees ``out`` when it fails
+    result = <bytes>out
+    decref(out)
+    return result
 
 
-cdef int buf_reserve(Buf* b, Py_ssize_t extra) except -1:
-    cdef Py_ssize_t need = b.len + extra
-    cdef Py_ssize_t size = b.size
-    cdef char* grown
-    if need <= size:
-        return 0
-    while size < need:
-        size *= 2
-    grown = <char*>PyMem_Realloc(b.data, size)
-    if grown is NULL:
-        raise MemoryError()
-    b.data = grown
-    b.size = size
-    return 0
+cdef inline char* put_int(char* out, int64_t v) noexcept:
+    """Decimal ``v`` at ``out`` (at most 20 bytes); the position after it."""
+    if v < 0:
+        out[0] = b'-'
+        return out + 1 + hx_write_u64(out + 1, <uint64_t>(-(v + 1)) + 1)
+    return out + hx_write_u64(out, <uint64_t>v)
 
 
-cdef inline int write_raw(Buf* b, const char* data, Py_ssize_t n) except -1:
-    buf_reserve(b, n)
-    memcpy(b.data + b.len, data, n)
-    b.len += n
-    return 0
-
-
-cdef inline int format_int(char* out, int64_t v):
-    """Decimal digits of ``v`` into ``out`` (at least 21 bytes); their count."""
-    cdef char tmp[24]
-    cdef int n = 0, i
-    cdef bint neg = v < 0
-    cdef unsigned long long u = <unsigned long long>(-v) if neg else <unsigned long long>v
-    if u == 0:
-        out[0] = 48  # '0'
-        return 1
-    while u:
-        tmp[n] = <char>(48 + u % 10)  # '0' + digit
-        u //= 10
-        n += 1
-    i = 0
-    if neg:
-        out[0] = 45  # '-'
-        i = 1
-    while n:
-        n -= 1
-        out[i] = tmp[n]
-        i += 1
-    return i
-
-
-cdef inline int write_header(Buf* b, char kind, int64_t n) except -1:
-    cdef char digits[24]
-    cdef int k = format_int(digits, n)
-    buf_reserve(b, k + 3)
-    b.data[b.len] = kind
-    memcpy(b.data + b.len + 1, digits, k)
-    b.data[b.len + 1 + k] = b'\r'
-    b.data[b.len + 2 + k] = b'\n'
-    b.len += k + 3
-    return 0
-
-
-cdef inline int write_bulk(Buf* b, const char* data, Py_ssize_t n) except -1:
-    write_header(b, b'$', n)
-    buf_reserve(b, n + 2)
-    memcpy(b.data + b.len, data, n)
-    b.data[b.len + n] = b'\r'
-    b.data[b.len + n + 1] = b'\n'
-    b.len += n + 2
-    return 0
+cdef inline char* put_bulk(char* out, const char* data, int n) noexcept:
+    """``$<n>\r\n<data>\r\n`` at ``out`` (``n`` < 100); the position after it."""
+    out[0] = b'$'
+    if n >= 10:
+        out[1] = <char>(48 + n // 10)  # '0' + tens
+        out[2] = <char>(48 + n % 10)
+        out += 3
+    else:
+        out[1] = <char>(48 + n)
+        out += 2
+    out[0] = b'\r'
+    out[1] = b'\n'
+    memcpy(out + 2, data, n)
+    out += 2 + n
+    out[0] = b'\r'
+    out[1] = b'\n'
+    return out + 2
 
 
 cdef inline int format_code(char* out, double v) except -1:
@@ -147,11 +107,12 @@ def format_float(double v):
     return PyBytes_FromStringAndSize(out, n)
 
 
-cdef bytes finish(Buf* b):
-    try:
-        return PyBytes_FromStringAndSize(b.data, b.len)
-    finally:
-        PyMem_Free(b.data)
+# Per sample at most: a timestamp bulk (1 + 2 + 2 + 20 + 2) and a value bulk (1 + 2 + 2 + 32
+# + 2), or a ZADD member bulk (1 + 2 + 2 + 20 + 1 + 32 + 2); the buffer is cut to size after.
+cdef enum:
+    STAMP_MAX = 27
+    VALUE_MAX = 39
+    MEMBER_MAX = 60
 
 
 def ts_madd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offset):
@@ -159,59 +120,61 @@ def ts_madd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t of
     of the float, a non-finite value written as ``0`` (its placeholder, see
     hxredis.his.timeseries)."""
     cdef Py_ssize_t n = ts.shape[0], i
-    cdef Buf b
+    if vals.shape[0] != n:
+        raise ValueError("ts and vals differ in length")
+    cdef bytes head = b"*%d\r\n$7\r\nTS.MADD\r\n" % (1 + 3 * n)
+    cdef bytes kbulk = b"$%d\r\n%s\r\n" % (len(key), key)
+    cdef const char* kb = kbulk
+    cdef Py_ssize_t kblen = len(kbulk)
     cdef char digits[24]
     cdef char code[40]
     cdef int k
-    cdef const char* kp = PyBytes_AS_STRING(key)
-    cdef Py_ssize_t klen = PyBytes_GET_SIZE(key)
-    if vals.shape[0] != n:
-        raise ValueError("ts and vals differ in length")
-    buf_init(&b, 64 + n * (klen + 48))
+    cdef PyObject* out = new_bytes(NULL, len(head) + n * (kblen + STAMP_MAX + VALUE_MAX))
+    cdef char* p = bytes_data(out)
+    cdef char* start = p
     try:
-        write_header(&b, b'*', 1 + 3 * n)
-        write_bulk(&b, b"TS.MADD", 7)
+        memcpy(p, <const char*>head, len(head))
+        p += len(head)
         for i in range(n):
-            write_bulk(&b, kp, klen)
-            k = format_int(digits, ts[i] + offset)
-            write_bulk(&b, digits, k)
+            memcpy(p, kb, kblen)
+            p += kblen
+            p = put_bulk(p, digits, put_int(digits, ts[i] + offset) - digits)
             if isfinite(vals[i]):
                 k = format_code(code, vals[i])
-                write_bulk(&b, code, k)
+                p = put_bulk(p, code, k)
             else:
-                write_bulk(&b, b"0", 1)
+                p = put_bulk(p, b"0", 1)
     except BaseException:
-        PyMem_Free(b.data)
+        decref(out)
         raise
-    return finish(&b)
+    return shrunk(out, p - start)
 
 
 def zadd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offset):
     """One ``ZADD key s m ...`` command: score ``t + offset``, member ``<t + offset>:<code>``
     (code the ``repr`` of the float; ``nan``, ``inf``, ``-inf`` for the others)."""
     cdef Py_ssize_t n = ts.shape[0], i
-    cdef Buf b
-    cdef char member[72]
-    cdef int k, c
-    cdef const char* kp = PyBytes_AS_STRING(key)
-    cdef Py_ssize_t klen = PyBytes_GET_SIZE(key)
     if vals.shape[0] != n:
         raise ValueError("ts and vals differ in length")
-    buf_init(&b, 64 + klen + n * 64)
+    cdef bytes head = b"*%d\r\n$4\r\nZADD\r\n$%d\r\n%s\r\n" % (2 + 2 * n, len(key), key)
+    cdef char member[72]
+    cdef int k, c
+    cdef PyObject* out = new_bytes(NULL, len(head) + n * (STAMP_MAX + MEMBER_MAX))
+    cdef char* p = bytes_data(out)
+    cdef char* start = p
     try:
-        write_header(&b, b'*', 2 + 2 * n)
-        write_bulk(&b, b"ZADD", 4)
-        write_bulk(&b, kp, klen)
+        memcpy(p, <const char*>head, len(head))
+        p += len(head)
         for i in range(n):
-            k = format_int(member, ts[i] + offset)
-            write_bulk(&b, member, k)
+            k = put_int(member, ts[i] + offset) - member
+            p = put_bulk(p, member, k)
             member[k] = b':'
             c = format_code(member + k + 1, vals[i])
-            write_bulk(&b, member, k + 1 + c)
+            p = put_bulk(p, member, k + 1 + c)
     except BaseException:
-        PyMem_Free(b.data)
+        decref(out)
         raise
-    return finish(&b)
+    return shrunk(out, p - start)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +257,8 @@ def skip_reply(bytes data, Py_ssize_t pos):
     return stop, errors
 
 
-DEF MAX_DEPTH = 64
+cdef enum:
+    MAX_DEPTH = 64
 
 
 cdef class ReplyScanner:

@@ -80,9 +80,11 @@ class _Raw:
         if self._timeout is not None:
             self.conn._sock.settimeout(self._timeout + samples * _SAMPLE_SECONDS)
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes | list[bytes]) -> None:
+        """Send ``data`` (or each of a list of buffers in turn, without joining them)."""
         with self._failures():
-            self.conn._sock.sendall(data)
+            for part in data if isinstance(data, list) else [data]:
+                self.conn._sock.sendall(part)
 
     def reply(self) -> tuple[bytes, int, int, list[str]]:
         """The next reply: ``(buffer, start, end, errors in it)``.
@@ -194,7 +196,7 @@ class BulkPath:
             raise failures[0]
         return total
 
-    def _commands(self, backend: Backend, rec_id: str, ts: Any, vals: Any, sha: str) -> bytes:
+    def _commands(self, backend: Backend, rec_id: str, ts: Any, vals: Any, sha: str) -> list[bytes]:
         keys = backend.key_args(rec_id)
         parts = [
             pack_command("MULTI"),
@@ -213,7 +215,7 @@ class BulkPath:
                 parts.append(wire.zadd(main, ts[i : i + CHUNK], vals[i : i + CHUNK], 0))
         parts.append(pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "finish"))
         parts.append(pack_command("EXEC"))
-        return b"".join(parts)
+        return parts
 
     def _finish(self, raw: _Raw, job: tuple[Any, ...], failures: list[BaseException]) -> int:
         """Read one point's replies; its sample count, or 0 with the failure noted."""
