@@ -262,6 +262,29 @@ def test_json_rows_come_before_the_end_of_the_text_is_read() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# Fuzzing: the streaming readers return records or raise ParseError, nothing else
+# ------------------------------------------------------------------------------------------------
+
+_ZINC_BITS = st.sampled_from([*'ver:"3.0"\n\r,@`\\{}[]()<>-_.019TNM */', "<<", ">>", "ver:"])
+_JSON_BITS = st.sampled_from([*'{}[],:"\\ \n1-.eE', '"_kind"', '"grid"', '"rows"', "true", "NaN"])
+
+
+@given(st.one_of(st.text(max_size=60), st.lists(_ZINC_BITS, max_size=40).map("".join)))
+def test_fuzz_zinc_rows(text: str) -> None:
+    assert isinstance(_zinc_stream('ver:"3.0"\n' + text), (list, tuple))
+    assert isinstance(_zinc_stream(text), (list, tuple))
+
+
+@given(
+    st.one_of(st.text(max_size=60), st.lists(_JSON_BITS, max_size=40).map("".join)),
+    st.integers(1, 8),
+)
+def test_fuzz_json_rows(text: str, size: int) -> None:
+    assert isinstance(_json_stream(text, size), (list, tuple))
+    assert isinstance(_json_stream('{"_kind":"grid","rows":[' + text, size), (list, tuple))
+
+
+# ------------------------------------------------------------------------------------------------
 # read_records: progress, and the heap of a big import
 # ------------------------------------------------------------------------------------------------
 
