@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 import click
 import numpy as np
@@ -203,7 +203,7 @@ def his_read(ctx: Context, id: str, span: str | None, fmt: str, output: str) -> 
 
 
 def _write_items(
-    out: TextIO, fmt: str, ref: Ref, span: Span | None, slices: Iterable[list[HisItem]]
+    out: IO[str], fmt: str, ref: Ref, span: Span | None, slices: Iterable[list[HisItem]]
 ) -> None:
     """Write a point's items, slice by slice, as CSV or as a Zinc or JSON grid (the text
     ``zinc.dumps_grid`` / ``hx.json.dumps`` write for the whole grid)."""
