@@ -21,6 +21,7 @@ from test_zinc import grids
 import hxredis as hx
 from hxredis import zinc
 from hxredis.cli.formats import read_records, write_records
+from hxredis.tokenizer import Tokenizer
 from hxredis.values import Grid
 
 hxjson = hx.json
@@ -39,7 +40,7 @@ def _zinc_whole(text: str) -> Any:
 
 
 def _zinc_stream(text: str) -> Any:
-    return _outcome(lambda: list(zinc.iter_rows(io.StringIO(text))))
+    return _outcome(lambda: list(zinc.iter_rows(io.StringIO(text, newline=""))))
 
 
 class Trickle:
@@ -79,6 +80,50 @@ def _json_stream(text: str, size: int = 1 << 16) -> Any:
 
 
 # ------------------------------------------------------------------------------------------------
+# The tokenizer fed line by line
+# ------------------------------------------------------------------------------------------------
+
+
+def _tokens(tok: Tokenizer) -> Any:
+    """Every token (value as Zinc, line, col) up to eof, or the ParseError and where."""
+    out = []
+    try:
+        while (t := tok.next()).type != "eof":
+            val = t.val if t.val is None or isinstance(t.val, str) else zinc.dumps(t.val)
+            out.append((t.type, val, t.line, t.col))
+        out.append(("eof", None, t.line, t.col))
+    except hx.ParseError as exc:
+        out.append((str(exc), exc.line, exc.col))
+    return out
+
+
+def _line_fed(text: str) -> Tokenizer:
+    lines = iter(io.StringIO(text, newline=""))
+    return Tokenizer("", lambda: next(lines, ""))
+
+
+_TEXTS = [
+    vectors.value(v.fields[0])
+    for v in vectors.section("6.1") + vectors.section("6.2")
+    if v.fields and v.fields[0][:1] in "'\""
+]
+_TEXTS += ['a  "x\ny" b\n  @c // note\n/* one\ntwo */ d', '"""a\n"b"\n"""\n/* x\n/* y */\n*/ 1']
+
+
+@pytest.mark.parametrize("text", _TEXTS)
+def test_tokens_read_line_by_line_are_the_tokens_of_the_whole_text(text: str) -> None:
+    assert _tokens(_line_fed(text)) == _tokens(Tokenizer(text))
+
+
+_TOKEN_BITS = st.sampled_from([*'"\n\r`\\/*a1 -:@^T', "2024-01-02T03:04:05Z", '"""', "<<"])
+
+
+@given(st.one_of(st.text(max_size=40), st.lists(_TOKEN_BITS, max_size=30).map("".join)))
+def test_fuzz_tokens_read_line_by_line(text: str) -> None:
+    assert _tokens(_line_fed(text)) == _tokens(Tokenizer(text))
+
+
+# ------------------------------------------------------------------------------------------------
 # Zinc
 # ------------------------------------------------------------------------------------------------
 
@@ -86,7 +131,7 @@ def _json_stream(text: str, size: int = 1 << 16) -> Any:
 @given(grids)
 def test_zinc_rows_as_loads_reads_them(grid: Grid) -> None:
     text = zinc.dumps_grid(grid)
-    rows = list(zinc.iter_rows(io.StringIO(text)))
+    rows = list(zinc.iter_rows(io.StringIO(text, newline="")))
     assert rows == zinc.loads(text).rows
     vectors.assert_same(Grid(grid.meta, grid.cols, rows), grid)
 

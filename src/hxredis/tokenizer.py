@@ -187,7 +187,7 @@ class Tokenizer:
     current line and :attr:`pos` the index of the next unread char (in the text held now).
 
     With ``more``, the text is read incrementally: ``more()`` returns the next line of the
-    input (with its newline, except the last line) or ``""`` at the end, and is called
+    input (with its line end, except the last line) or ``""`` at the end, and is called
     whenever the text held is used up or a token (a string, a ``/* */`` comment) runs past
     it.  Text already tokenized is dropped at line ends, so only the current line (or the
     lines of a token spanning several) is held.  The tokens, lines and errors are those of
@@ -216,6 +216,10 @@ class Tokenizer:
             return False
         if not isinstance(chunk, str):
             raise TypeError(f"more() must return str, not {type(chunk).__name__}")
+        # a line ended by a lone CR goes on to the next LF: ``//`` comments and Uris run
+        # over a CR in the whole text too
+        while chunk.endswith("\r") and (rest := more()):
+            chunk += rest
         if self.pos >= self._n:
             self._line_start -= self._n
             self._s = chunk
