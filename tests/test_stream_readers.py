@@ -189,6 +189,13 @@ def test_zinc_malformed_is_the_same_parse_error(text: str) -> None:
         assert got == _zinc_whole(text)
 
 
+@pytest.mark.parametrize("levels", [zinc.MAX_DEPTH - 1, zinc.MAX_DEPTH])
+def test_zinc_rows_nest_as_deep_as_loads_allows(levels: int) -> None:
+    text = 'ver:"3.0"\na\n1\n' + "[" * levels + "]" * levels + "\n"
+    assert _zinc_stream(text) == _zinc_whole(text)
+    assert isinstance(_zinc_whole(text), list) == (levels < zinc.MAX_DEPTH)
+
+
 @given(grids, st.data())
 def test_zinc_mutated_grid_is_read_or_refused_as_loads_does(grid: Grid, data: Any) -> None:
     text = zinc.dumps_grid(grid)

@@ -552,7 +552,7 @@ def loads(text: str, depth: int = 0) -> Any:
 
 def iter_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """The rows of the Zinc grid document in ``lines`` (a text stream, or any iterable of
-    lines each ending with its newline), each read and yielded as soon as its text is read.
+    lines each ending with its line end), each read and yielded as soon as its text is read.
 
     Yields the same row dicts as ``loads(text).rows`` (the non-null cells of each row), one
     at a time: only the current row's text is held, whatever the document's size.  A row
@@ -562,10 +562,10 @@ def iter_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     malformed text, when the bad row is reached: the rows before it were yielded.
     """
     it = iter(lines)
-    reader = ZincReader(Tokenizer("", lambda: next(it, "")))
+    # depth 1: the grid document's own level, as loads counts it
+    reader = ZincReader(Tokenizer("", lambda: next(it, "")), depth=1)
     if reader.cur.type != "id" or reader.cur.val != "ver":
         raise reader._err(f"Expecting grid 'ver' identifier, not {reader._desc(reader.cur)}")
-    reader._depth = 1  # the grid document's own level, as loads counts it
     _meta, cols = reader.read_grid_head()
     names = [c.name for c in cols]
     for cells in reader.iter_grid_rows(cols, False):
