@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_cli import ok
+from test_cli import ok, run
 from test_cli_his import history, setup_db
 
 import hxredis as hx
@@ -197,3 +197,16 @@ def test_version_1_archive_still_restores(
     assert {pid: _text(items) for pid, items in restored.items()} == {
         pid: _text(items) for pid, items in original.items()
     }
+
+
+def test_an_archive_of_an_unknown_version_is_refused(
+    plain_server: RedisServer, db_name: str, tmp_path: Path
+) -> None:
+    future = tmp_path / "v3.hxbackup"
+    with zipfile.ZipFile(future, "w") as dst:
+        dst.writestr("manifest.json", json.dumps({"format": "hxredis-backup", "version": 3}))
+    result = run("--uri", plain_server.url, "--name", db_name, "restore", str(future))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"hxredis: error: {future} is a version 3 backup; this hxredis reads versions 1, 2"
+    ]
