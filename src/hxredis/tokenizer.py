@@ -12,6 +12,7 @@ the 1-based ``line`` (shown in the message as ``[line n]``) and ``col``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -183,19 +184,50 @@ class Tokenizer:
     """Tokenize Haystack text; :meth:`next` returns one :class:`Token` at a time.
 
     After the input is exhausted every call returns an ``eof`` token.  :attr:`line` is the
-    current line and :attr:`pos` the index of the next unread char.
+    current line and :attr:`pos` the index of the next unread char (in the text held now).
+
+    With ``more``, the text is read incrementally: ``more()`` returns the next line of the
+    input (with its line end, except the last line) or ``""`` at the end, and is called
+    whenever the text held is used up or a token (a string, a ``/* */`` comment) runs past
+    it.  Text already tokenized is dropped at line ends, so only the current line (or the
+    lines of a token spanning several) is held.  The tokens, lines and errors are those of
+    the whole text.
     """
 
-    __slots__ = ("_line_start", "_n", "_s", "line", "pos")
+    __slots__ = ("_line_start", "_more", "_n", "_s", "line", "pos")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, more: Callable[[], str] | None = None) -> None:
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
         self._s = text
         self._n = len(text)
+        self._more = more
         self.pos = 0
         self.line = 1
         self._line_start = 0
+
+    def _refill(self) -> bool:
+        """Read the next line from ``more``: replacing the text when all of it was
+        tokenized, else appended to it.  False at the end of the input."""
+        more = self._more
+        chunk = more() if more is not None else ""
+        if not chunk:
+            self._more = None
+            return False
+        if not isinstance(chunk, str):
+            raise TypeError(f"more() must return str, not {type(chunk).__name__}")
+        # a line ended by a lone CR goes on to the next LF: ``//`` comments and Uris run
+        # over a CR in the whole text too
+        while chunk.endswith("\r") and (rest := more()):
+            chunk += rest
+        if self.pos >= self._n:
+            self._line_start -= self._n
+            self._s = chunk
+            self.pos = 0
+        else:
+            self._s += chunk
+        self._n = len(self._s)
+        return True
 
     def _err(self, msg: str, pos: int | None = None) -> ParseError:
         """A ParseError at the current line (col of ``pos``, default the current position)."""
@@ -236,7 +268,13 @@ class Tokenizer:
                 pos = m.end()
             if s.startswith("/*", pos):
                 pos = self._skip_block_comment(pos)
+                s, n = self._s, self._n
                 continue
+            if pos >= n and self._more is not None:
+                self.pos = pos
+                if self._refill():
+                    s, n, pos = self._s, self._n, self.pos
+                    continue
             break
         self.pos = pos
         col = pos - self._line_start + 1
@@ -308,6 +346,9 @@ class Tokenizer:
         while True:
             m = _BLOCK_TOKS.search(s, pos)
             if m is None:
+                if self._refill():
+                    s = self._s
+                    continue
                 return self._n
             tok = m.group()
             pos = m.end()
@@ -376,6 +417,9 @@ class Tokenizer:
             m = _STR_CHUNK.match(s, i)
             parts.append(m.group())
             i = m.end()
+            if i >= n and self._refill():
+                s, n = self._s, self._n
+                continue
             if i >= n:
                 self._count_lines(start, n)
                 self.pos = n

@@ -2,7 +2,8 @@
 
 :func:`dumps` writes one value (``ZincWriter.valToStr``; a Grid as a nested ``<<…>>`` value),
 :func:`dumps_grid` writes a grid document, :func:`loads` reads one value or grid document and
-requires the end of the input after it.  Writer output is byte-exact with Haxall: Java-style
+requires the end of the input after it, :func:`iter_rows` reads a grid document's rows one at a
+time from a text stream.  Writer output is byte-exact with Haxall: Java-style
 doubles, ``$`` always escaped in strings, control chars as ``\\u{h}``, units by symbol.
 The scalar writers (:func:`dumps_str`, :func:`dumps_number`, :func:`dumps_uri` ...) and
 :class:`ZincReader` / :func:`read_value` are shared with the Trio and filter codecs.
@@ -11,7 +12,7 @@ The scalar writers (:func:`dumps_str`, :func:`dumps_number`, :func:`dumps_uri` .
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -49,6 +50,7 @@ __all__ = [
     "dumps_str",
     "dumps_time",
     "dumps_uri",
+    "iter_rows",
     "loads",
     "loads_tags",
     "nesting_error",
@@ -337,10 +339,7 @@ class ZincReader:
             val = self._nested(self.read_grid)
         else:
             val = self.read_value()
-        while self.cur.type == "nl":
-            self._advance()
-        if self.cur.type != "eof":
-            raise self._err(f"Expected eof not {self._desc(self.cur)}")
+        self.expect_eof()
         return val
 
     def read_value(self) -> Any:
@@ -400,7 +399,14 @@ class ZincReader:
     def read_grid(self) -> Grid:
         """Read a grid document, or a nested ``<<…>>`` grid when :attr:`cur` is ``<<``."""
         nested = self.cur.type == "lt2"
-        if nested:
+        meta, cols = self.read_grid_head()
+        rows = list(self.iter_grid_rows(cols, nested))
+        return Grid(meta, cols, rows)
+
+    def read_grid_head(self) -> tuple[dict[str, Any], list[GridCol]]:
+        """Read a grid's ``ver`` line (after ``<<`` when :attr:`cur` is ``<<``) and its column
+        line: ``(meta, cols)``; :attr:`cur` is then the first token of the first row."""
+        if self.cur.type == "lt2":
             self._advance()
             if self.cur.type == "nl":
                 self._advance()
@@ -427,10 +433,14 @@ class ZincReader:
         if not cols:
             raise self._err("No columns defined")
         self._expect("nl")
+        return meta, cols
 
+    def iter_grid_rows(self, cols: list[GridCol], nested: bool) -> Iterator[list[Any]]:
+        """Read the rows after :meth:`read_grid_head`, yielding each one's cells as soon as
+        it is read, up to the blank line, end of input or (``nested``) the closing ``>>``,
+        which is consumed."""
         ends = ("comma", "nl", "eof", "gt2") if nested else ("comma", "nl", "eof")
         num_cols = len(cols)
-        rows = []
         while True:
             typ = self.cur.type
             if typ == "nl" or typ == "eof" or (nested and typ == "gt2"):
@@ -440,7 +450,7 @@ class ZincReader:
                 cells.append(None if self.cur.type in ends else self.read_value())
                 if i + 1 < num_cols:
                     self._expect("comma")
-            rows.append(cells)
+            yield cells
             typ = self.cur.type
             if (nested and typ == "gt2") or typ == "eof":
                 break
@@ -449,7 +459,13 @@ class ZincReader:
             self._advance()
         if nested:
             self._expect("gt2")
-        return Grid(meta, cols, rows)
+
+    def expect_eof(self) -> None:
+        """Require the end of the input after what was read (trailing newlines allowed)."""
+        while self.cur.type == "nl":
+            self._advance()
+        if self.cur.type != "eof":
+            raise self._err(f"Expected eof not {self._desc(self.cur)}")
 
     # -- productions -----------------------------------------------------------------------------
 
@@ -532,6 +548,29 @@ def loads(text: str, depth: int = 0) -> Any:
     :data:`MAX_DEPTH` levels included (``depth``: the levels already open around ``text``).
     """
     return ZincReader(text, depth).read_val()
+
+
+def iter_rows(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The rows of the Zinc grid document in ``lines`` (a text stream, or any iterable of
+    lines each ending with its line end), each read and yielded as soon as its text is read.
+
+    Yields the same row dicts as ``loads(text).rows`` (the non-null cells of each row), one
+    at a time: only the current row's text is held, whatever the document's size.  A row
+    may span lines (a nested ``<<…>>`` grid, a string with raw newlines, a ``/* */``
+    comment).  The document must be a grid (start with ``ver``) and end after it (trailing
+    newlines allowed).  Raises :class:`~hxredis.errors.ParseError` (with the line) for
+    malformed text, when the bad row is reached: the rows before it were yielded.
+    """
+    it = iter(lines)
+    # depth 1: the grid document's own level, as loads counts it
+    reader = ZincReader(Tokenizer("", lambda: next(it, "")), depth=1)
+    if reader.cur.type != "id" or reader.cur.val != "ver":
+        raise reader._err(f"Expecting grid 'ver' identifier, not {reader._desc(reader.cur)}")
+    _meta, cols = reader.read_grid_head()
+    names = [c.name for c in cols]
+    for cells in reader.iter_grid_rows(cols, False):
+        yield {n: v for n, v in zip(names, cells, strict=True) if v is not None}
+    reader.expect_eof()
 
 
 def loads_tags(text: str) -> dict[str, Any]:

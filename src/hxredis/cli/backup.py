@@ -2,15 +2,18 @@
 
 The archive is a zip file::
 
-    manifest.json   {"format": "hxredis-backup", "version": 1, "database": ..., "records": N,
+    manifest.json   {"format": "hxredis-backup", "version": 2, "database": ..., "records": N,
                      "cur_ver": ..., "created": ..., "hxredis": ..., "sections": ["records",
                      "history"], "history": {"points": P, "samples": S}}
     records.trio    every live record's persistent tags, Trio, streamed
-    history.json    the ``history`` section (:mod:`.his_archive`): an index and one entry per
-    history/...     point (numpy arrays for Number and Bool points)
+    history.json    the ``history`` section (:mod:`.his_archive`): an index and entries of
+    history/...     at most about 100,000 samples of a point (numpy arrays for Number and
+                    Bool points)
 
-New kinds of content come as new sections with their own entries; a reader refuses an archive
-whose ``version`` it does not know and ignores sections it does not use.  Archives written
+Records and history are streamed: written and read back one record and one slice of a
+point's history at a time.  New kinds of content come as new sections with their own
+entries; a reader refuses an archive whose ``version`` it does not know and ignores sections
+it does not use.  Version 1 archives (a point's history in one entry) and archives written
 before the ``history`` section existed restore as before.
 """
 
@@ -37,7 +40,9 @@ from .records import BATCH, SHOWN_REFUSALS, ImportReport, batched, import_record
 __all__ = ["backup", "restore"]
 
 FORMAT = "hxredis-backup"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)
+"""The archive versions this hxredis restores."""
 MANIFEST = "manifest.json"
 RECORDS = "records.trio"
 
@@ -91,10 +96,10 @@ def _manifest(archive: zipfile.ZipFile, file: Path) -> dict[str, Any]:
         raise BackupError(f"{file} is not an hxredis backup ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{file} is not an hxredis backup")
-    if manifest.get("version") != VERSION:
+    if manifest.get("version") not in READS:
         raise BackupError(
             f"{file} is a version {manifest.get('version')} backup; this hxredis reads "
-            f"version {VERSION}"
+            f"versions {', '.join(map(str, READS))}"
         )
     return manifest
 

@@ -1,9 +1,10 @@
 """Record files for the command line: Trio, Zinc and Haystack JSON in and out, CSV and a
-terminal table out.  Writers take records one at a time; the Trio reader streams."""
+terminal table out.  Writers take records one at a time; the readers stream."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json as _json
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -13,7 +14,7 @@ from typing import Any, TextIO
 from .. import json as hxjson
 from .. import trio, zinc
 from ..errors import ParseError
-from ..values import MARKER, Grid, Ref, dis_of
+from ..values import MARKER, Ref, dis_of
 
 __all__ = [
     "EXTENSIONS",
@@ -43,33 +44,59 @@ def format_of(path: str, given: str | None, allowed: Sequence[str]) -> str:
 
 
 def read_records(stream: TextIO, fmt: str, progress: Any = None) -> Iterator[dict[str, Any]]:
-    """The records of a Trio, Zinc grid or Haystack JSON grid (or list of dicts) text.
+    """The records of a Trio, Zinc grid or Haystack JSON grid (or list of dicts) text, read
+    and yielded one at a time (:func:`hxredis.zinc.iter_rows`, :func:`hxredis.json.iter_rows`):
+    memory holds the current record's text, not the file's.
 
-    Trio is read one record at a time; Zinc and JSON documents are read whole.
+    A Zinc document that is not a grid (a list of dicts, a dict) is read whole.
     ``progress(n)`` is called with the number of characters read.  Raises
-    :class:`ParseError` for malformed text.
+    :class:`ParseError` for malformed text when it is reached (the records before it
+    were yielded).
     """
-    tick = progress or (lambda n: None)
+    counted = _Counted(stream, progress or (lambda n: None))
     if fmt == "trio":
-        yield from _read_trio(_counted(stream, tick))
+        yield from _read_trio(counted)
+    elif fmt == "json":
+        yield from hxjson.iter_rows(counted)
+    else:
+        yield from _read_zinc(counted)
+
+
+class _Counted:
+    """A text stream whose lines and reads report their length to ``tick``."""
+
+    def __init__(self, stream: TextIO, tick: Any) -> None:
+        self._stream = stream
+        self._tick = tick
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._stream:
+            self._tick(len(line))
+            yield line
+
+    def read(self, n: int = -1, /) -> str:
+        text = self._stream.read(n)
+        self._tick(len(text))
+        return text
+
+
+def _read_zinc(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    it = iter(lines)
+    head: list[str] = []
+    for line in it:  # blank lines, then the first line says whether this is a grid
+        head.append(line)
+        if line.strip():
+            break
+    if head and head[-1].startswith("ver"):
+        yield from zinc.iter_rows(itertools.chain(head, it))
         return
-    text = stream.read()
-    tick(len(text))
-    val = zinc.loads(text) if fmt == "zinc" else hxjson.loads(text)
-    if isinstance(val, Grid):
-        yield from (dict(row) for row in val.rows)
-    elif isinstance(val, list) and all(isinstance(v, dict) for v in val):
+    val = zinc.loads("".join(itertools.chain(head, it)))
+    if isinstance(val, list) and all(isinstance(v, dict) for v in val):
         yield from val
     elif isinstance(val, dict):
         yield val
     else:
         raise ParseError(f"expected a grid of records, not {type(val).__name__}")
-
-
-def _counted(lines: Iterable[str], tick: Any) -> Iterator[str]:
-    for line in lines:
-        tick(len(line))
-        yield line
 
 
 def _read_trio(stream: Iterable[str]) -> Iterator[dict[str, Any]]:

@@ -19,11 +19,12 @@ rounds non-integer numbers through float32 as Haxall does).
 from __future__ import annotations
 
 import csv
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 import numpy as np
@@ -35,6 +36,7 @@ from ..folio import Folio
 from ..his.point import PointConfig, epoch_ms, read_config
 from ..values import NA, Grid, HisItem, Number, Ref, Span
 from .app import Context, open_path, progress
+from .his_slices import item_slices
 
 __all__ = ["his", "parse_span"]
 
@@ -185,7 +187,8 @@ def his() -> None:
 @click.pass_obj
 def his_read(ctx: Context, id: str, span: str | None, fmt: str, output: str) -> None:
     """Print the history of point ID (ts,val rows in the point's tz).  With --span: the
-    samples in it plus the last one before it and up to two after it, as hisRead does."""
+    samples in it plus the last one before it and up to two after it, as hisRead does.
+    The history is read and written in slices, never held whole."""
     with ctx.open(follow=False) as db:
         ref = Ref(id.lstrip("@"))
         config = read_config(db.read_by_id(ref))
@@ -193,18 +196,41 @@ def his_read(ctx: Context, id: str, span: str | None, fmt: str, output: str) -> 
             chosen = parse_span(span, config.zone) if span is not None else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--span") from None
-        items = db.his.read(ref, chosen)
-    with open_path(output, "w") as out:
-        if fmt == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["ts", "val"])
+        slices = item_slices(db, ref, chosen)
+        first = next(slices, [])  # a failing read fails before the output is opened
+        with open_path(output, "w") as out:
+            _write_items(out, fmt, ref, chosen, itertools.chain([first], slices))
+
+
+def _write_items(
+    out: IO[str], fmt: str, ref: Ref, span: Span | None, slices: Iterable[list[HisItem]]
+) -> None:
+    """Write a point's items, slice by slice, as CSV or as a Zinc or JSON grid (the text
+    ``zinc.dumps_grid`` / ``hx.json.dumps`` write for the whole grid)."""
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["ts", "val"])
+        for items in slices:
             writer.writerows((ts.isoformat(), _val_text(val)) for ts, val in items)
-            return
-        meta: dict[str, Any] = {"id": ref}
-        if chosen is not None:
-            meta.update(hisStart=chosen.start, hisEnd=chosen.end)
-        grid = Grid(meta, ["ts", "val"], [{"ts": ts, "val": val} for ts, val in items])
-        out.write(zinc.dumps_grid(grid) if fmt == "zinc" else hjson.dumps(grid) + "\n")
+        return
+    meta: dict[str, Any] = {"id": ref}
+    if span is not None:
+        meta.update(hisStart=span.start, hisEnd=span.end)
+    empty = Grid(meta, ["ts", "val"], [])
+    if fmt == "zinc":
+        out.write(zinc.dumps_grid(empty)[:-1])  # the head; the blank line ends the grid
+        for items in slices:
+            out.writelines(f"{zinc.dumps(ts)},{zinc.dumps(val)}\n" for ts, val in items)
+        out.write("\n")
+        return
+    head = hjson.dumps(empty)
+    out.write(head[: -len("]}")])  # up to the rows' "["
+    sep = ""
+    for items in slices:
+        for ts, val in items:
+            out.write(sep + hjson.dumps({"ts": ts, "val": val}))
+            sep = ","
+    out.write("]}\n")
 
 
 @his.command("write")

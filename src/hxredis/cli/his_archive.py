@@ -1,15 +1,21 @@
-"""The ``history`` section of a backup archive: every point's samples, point by point.
+"""The ``history`` section of a backup archive: every point's samples, point by point and
+slice by slice (:mod:`.his_slices`), so neither backup nor restore holds a point's whole
+history.
 
 Entries::
 
-    history.json        [{"id": "p1", "entry": "history/0.npz", "samples": N}, ...]
-    history/<n>.npz     a Number or Bool point: ``ts`` int64 epoch ms, ``val`` float64 as
-                        stored, ``na`` int64 epoch ms of the samples that are NA (NaN in ``val``)
-    history/<n>.json    any other point (Str, Coord): {"ts": [ms, ...], "val": [Haystack JSON]}
+    history.json        [{"id": "p1", "entries": ["history/0-0.npz", ...], "samples": N}, ...]
+    history/<n>-<k>.npz slice k of a Number or Bool point: ``ts`` int64 epoch ms, ``val``
+                        float64 as stored, ``na`` int64 epoch ms of the samples that are NA
+                        (NaN in ``val``)
+    history/<n>-<k>.json slice k of any other point (Str, Coord): {"ts": [ms, ...], "val":
+                        [Haystack JSON]}
 
-Numbers go back through the numpy bulk path (``write_many``) and so keep their exact float64
-values; the items of other points (and the NA samples) go through ``his.write``.  Reads after
-a restore are identical whether the target server has RedisTimeSeries or not.
+Archives of version 1 hold each point in one entry (``"entry": "history/<n>.npz"``); they
+restore as before.  Numbers go back through the numpy bulk path (``write_many``, atomic per
+slice) and so keep their exact float64 values; the items of other points (and the NA
+samples) go through ``his.write``.  Reads after a restore are identical whether the target
+server has RedisTimeSeries or not.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,8 +35,9 @@ from ..folio import Folio
 from ..his.point import epoch_ms, read_config
 from ..timezones import UTC
 from ..values import NA, HisItem, Ref
+from .his_slices import SLICE, array_slices, item_slices
 
-__all__ = ["INDEX", "read_history", "write_history"]
+__all__ = ["INDEX", "history_points", "read_history", "write_history"]
 
 INDEX = "history.json"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -47,50 +54,74 @@ def history_points(db: Folio) -> list[tuple[str, int]]:
 
 
 def write_history(
-    db: Folio, archive: zipfile.ZipFile, points: list[tuple[str, int]], tick: Callable[[int], Any]
+    db: Folio,
+    archive: zipfile.ZipFile,
+    points: list[tuple[str, int]],
+    tick: Callable[[int], Any],
+    size: int = SLICE,
 ) -> int:
-    """Write the history of ``points`` into ``archive``, one entry per point; the number of
-    samples written.  ``tick(samples)`` after each point."""
+    """Write the history of ``points`` into ``archive``, in entries of at most about
+    ``size`` samples; the number of samples written.  ``tick(samples)`` after each entry."""
     index = []
     total = 0
     for n, (pid, _size) in enumerate(points):
         ref = Ref(pid)
-        config = read_config(db.read_by_id(ref))
-        if config.kind in ("Number", "Bool"):
-            ts, val = db.his.read_arrays(ref)
-            na = np.empty(0, np.int64)
-            if np.isnan(val).any():  # NaN or NA: which is which only the items say
-                na = np.array([epoch_ms(t) for t, v in db.his.read(ref) if v is NA], dtype=np.int64)
-            buf = io.BytesIO()
-            np.savez(buf, ts=ts, val=val, na=na)
-            entry, data, count = f"history/{n}.npz", buf.getvalue(), len(ts)
-        else:
-            items = db.his.read(ref)
-            doc = {
-                "ts": [epoch_ms(t) for t, _ in items],
-                "val": [hjson.encode(v) for _, v in items],
-            }
-            entry, data, count = f"history/{n}.json", json.dumps(doc).encode(), len(items)
-        archive.writestr(entry, data)
-        index.append({"id": pid, "entry": entry, "samples": count})
+        entries = []
+        count = 0
+        for k, (data, ext, samples) in enumerate(_point_slices(db, ref, size)):
+            entry = f"history/{n}-{k}.{ext}"
+            archive.writestr(entry, data)
+            entries.append(entry)
+            count += samples
+            tick(samples)
+        index.append({"id": pid, "entries": entries, "samples": count})
         total += count
-        tick(count)
     archive.writestr(INDEX, json.dumps(index, indent=0) + "\n")
     return total
+
+
+def _point_slices(db: Folio, ref: Ref, size: int) -> Iterator[tuple[bytes, str, int]]:
+    """A point's history as entries ``(data, extension, samples)``, one per slice."""
+    config = read_config(db.read_by_id(ref))
+    if config.kind in ("Number", "Bool"):
+        for window, ts, val in array_slices(db, ref, size):
+            na = np.empty(0, np.int64)
+            if np.isnan(val).any():  # NaN or NA: which is which only the items say
+                na = np.array(
+                    [
+                        epoch_ms(t)
+                        for items in item_slices(db, ref, window, size)
+                        for t, v in items
+                        if v is NA and window.start <= t < window.end
+                    ],
+                    dtype=np.int64,
+                )
+            buf = io.BytesIO()
+            np.savez(buf, ts=ts, val=val, na=na)
+            yield buf.getvalue(), "npz", len(ts)
+        return
+    for items in item_slices(db, ref, None, size):
+        doc = {
+            "ts": [epoch_ms(t) for t, _ in items],
+            "val": [hjson.encode(v) for _, v in items],
+        }
+        yield json.dumps(doc).encode(), "json", len(items)
 
 
 def read_history(
     db: Folio, archive: zipfile.ZipFile, tick: Callable[[int], Any]
 ) -> tuple[int, int, list[str]]:
-    """Write the history in ``archive`` into ``db``, point by point: ``(points, samples,
-    refusals)``; a point that cannot be written (its record missing, say) is refused with the
-    reason and the others are still written."""
+    """Write the history in ``archive`` into ``db``, point by point and entry by entry:
+    ``(points, samples, refusals)``; a point that cannot be written (its record missing,
+    say) is refused with the reason and the others are still written."""
     points = samples = 0
     refusals = []
     for row in json.loads(archive.read(INDEX)):
         ref = Ref(row["id"])
+        entries = row["entries"] if "entries" in row else [row["entry"]]  # version 1: one
         try:
-            samples += _restore_point(db, ref, archive.read(row["entry"]), row["entry"])
+            for entry in entries:
+                samples += _restore_entry(db, ref, archive.read(entry), entry)
             points += 1
         except (FolioError, ValueError, TypeError) as exc:
             refusals.append(f"history of @{ref.id}: {exc}")
@@ -98,7 +129,7 @@ def read_history(
     return points, samples, refusals
 
 
-def _restore_point(db: Folio, ref: Ref, data: bytes, entry: str) -> int:
+def _restore_entry(db: Folio, ref: Ref, data: bytes, entry: str) -> int:
     config = read_config(db.read_by_id(ref))
     zone = config.zone
 
