@@ -87,16 +87,19 @@ static inline int hx_write_u64(char *out, uint64_t u)
     return n;
 }
 
-/* repr(v) by CPython itself; its length, -1 with MemoryError set. */
+/* repr(v) by CPython itself; its length, -1 with MemoryError set.  Callable with or without
+ * the GIL (it takes the GIL for the call). */
 static int hx_format_slow(char *out, double v)
 {
+    PyGILState_STATE gil = PyGILState_Ensure();
     char *text = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    int n;
-    if (text == NULL)
-        return -1;
-    n = (int)strlen(text);
-    memcpy(out, text, n);
-    PyMem_Free(text);
+    int n = -1;
+    if (text != NULL) {
+        n = (int)strlen(text);
+        memcpy(out, text, n);
+        PyMem_Free(text);
+    }
+    PyGILState_Release(gil);
     return n;
 }
 
@@ -229,7 +232,7 @@ static int hx_format_shortest(char *out, int be, uint64_t frac)
 #endif
 
 /* repr(v) for any double but NaN into out (at least 32 bytes); its length, -1 with an
- * exception set. */
+ * exception set.  Callable without the GIL. */
 static int hx_format_double(char *out, double v)
 {
     uint64_t bits, frac;

@@ -23,8 +23,8 @@ cdef extern from "floattext.h":
     int HX_POW_MAX
     void hx_set_power(int k, uint64_t hi, uint64_t lo, int exp)
     void hx_powers_ready()
-    int hx_format_double(char* out, double v) except -1
-    int hx_write_u64(char* out, uint64_t u) noexcept
+    int hx_format_double(char* out, double v) except -1 nogil
+    int hx_write_u64(char* out, uint64_t u) noexcept nogil
     bint hx_parse_decimal(const char* p, Py_ssize_t n, double* out)
 
 
@@ -64,7 +64,7 @@ cdef bytes shrunk(PyObject* out, Py_ssize_t n):
     return result
 
 
-cdef inline char* put_int(char* out, int64_t v) noexcept:
+cdef inline char* put_int(char* out, int64_t v) noexcept nogil:
     """Decimal ``v`` at ``out`` (at most 20 bytes); the position after it."""
     if v < 0:
         out[0] = b'-'
@@ -72,7 +72,7 @@ cdef inline char* put_int(char* out, int64_t v) noexcept:
     return out + hx_write_u64(out, <uint64_t>v)
 
 
-cdef inline char* put_bulk(char* out, const char* data, int n) noexcept:
+cdef inline char* put_bulk(char* out, const char* data, int n) noexcept nogil:
     """``$<n>\r\n<data>\r\n`` at ``out`` (``n`` < 100); the position after it."""
     out[0] = b'$'
     if n >= 10:
@@ -91,7 +91,7 @@ cdef inline char* put_bulk(char* out, const char* data, int n) noexcept:
     return out + 2
 
 
-cdef inline int format_code(char* out, double v) except -1:
+cdef inline int format_code(char* out, double v) except -1 nogil:
     """The history code of a float (``repr``: ``1.5``, ``1.0``, ``nan``, ``inf``); its length
     (at most 32)."""
     if isnan(v):
@@ -135,15 +135,16 @@ def ts_madd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t of
     try:
         memcpy(p, <const char*>head, len(head))
         p += len(head)
-        for i in range(n):
-            memcpy(p, kb, kblen)
-            p += kblen
-            p = put_bulk(p, digits, put_int(digits, ts[i] + offset) - digits)
-            if isfinite(vals[i]):
-                k = format_code(code, vals[i])
-                p = put_bulk(p, code, k)
-            else:
-                p = put_bulk(p, b"0", 1)
+        with nogil:  # the sending thread runs meanwhile (see hxredis.his.bulk)
+            for i in range(n):
+                memcpy(p, kb, kblen)
+                p += kblen
+                p = put_bulk(p, digits, put_int(digits, ts[i] + offset) - digits)
+                if isfinite(vals[i]):
+                    k = format_code(code, vals[i])
+                    p = put_bulk(p, code, k)
+                else:
+                    p = put_bulk(p, b"0", 1)
     except BaseException:
         decref(out)
         raise
@@ -165,12 +166,13 @@ def zadd(bytes key, const int64_t[::1] ts, const double[::1] vals, int64_t offse
     try:
         memcpy(p, <const char*>head, len(head))
         p += len(head)
-        for i in range(n):
-            k = put_int(member, ts[i] + offset) - member
-            p = put_bulk(p, member, k)
-            member[k] = b':'
-            c = format_code(member + k + 1, vals[i])
-            p = put_bulk(p, member, k + 1 + c)
+        with nogil:
+            for i in range(n):
+                k = put_int(member, ts[i] + offset) - member
+                p = put_bulk(p, member, k)
+                member[k] = b':'
+                c = format_code(member + k + 1, vals[i])
+                p = put_bulk(p, member, k + 1 + c)
     except BaseException:
         decref(out)
         raise

@@ -203,3 +203,24 @@ def test_bulk_write_to_a_stopped_server_is_a_connection_error() -> None:
         with pytest.raises(hx.ConnectionError):
             db.his.write_arrays(pid, np.array([1_700_000_000_000]), [1.0])
         db.close()
+
+
+def test_connection_lost_mid_transfer(proxy, redis_server, db_name: str) -> None:
+    """The connection dies while points are being sent: hx.ConnectionError (no hang), the
+    sending thread is gone, every point is all or nothing, and the next call works."""
+    import threading
+
+    with hx.open(proxy.url, name=db_name) as db:
+        tags = {"point": hx.MARKER, "his": hx.MARKER, "kind": "Number", "tz": "UTC"}
+        ids = [db.commit(hx.Diff.make_add(tags)).new_rec["id"] for _ in range(6)]
+        t = T0 + np.arange(30_000, dtype=np.int64) * 1000
+        data = {pid: (t, np.full(len(t), float(i))) for i, pid in enumerate(ids)}
+        proxy.drop_next_request("EXEC")
+        with pytest.raises(hx.ConnectionError):
+            db.his.write_many(data)
+        assert proxy.dropped.is_set()
+        assert not [th for th in threading.enumerate() if th.name == "hxredis-his-send"]
+        for pid in ids:
+            assert len(db.his.read_arrays(pid)[0]) in (0, len(t))
+        assert db.his.write_many(data) == 6 * len(t)
+        assert all(len(db.his.read_arrays(pid)[0]) == len(t) for pid in ids)

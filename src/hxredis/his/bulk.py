@@ -21,6 +21,10 @@ fails part-way has written the points before the failing one.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import socket
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -47,6 +51,9 @@ __all__ = ["CHUNK", "BulkPath"]
 
 CHUNK = 10_000
 """Samples per TS.MADD / ZADD command."""
+
+_AHEAD = 2
+"""Points built ahead of the one on the wire; as many wait for their reply."""
 
 _RECV = 1 << 22
 _SAMPLE_SECONDS = 20e-6
@@ -122,12 +129,66 @@ class _Raw:
                 "points whose reply was not read may or may not be written"
             ) from exc
 
+    def shut(self) -> None:
+        """Shut the socket down both ways: blocked sends and receives end at once."""
+        self._broken = True
+        if self.conn._sock is not None:
+            with contextlib.suppress(OSError):
+                self.conn._sock.shutdown(socket.SHUT_RDWR)
+
     def close(self, failed: bool) -> None:
         if self.conn._sock is not None:
             self.conn._sock.settimeout(self._timeout)
         if failed or self._broken or self._pos != len(self._data):
             self.conn.disconnect()  # replies may still be on their way
         self._pool.release(self.conn)
+
+
+class _Sender:
+    """Sends each point's commands from a thread of its own, so that the next points are built
+    while the last one is on the wire and the server never waits for the builder.  At most
+    ``_AHEAD`` built points wait in its queue."""
+
+    def __init__(self, raw: _Raw) -> None:
+        self._raw = raw
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=_AHEAD)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="hxredis-his-send", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (parts := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._raw.send(parts)
+                except BaseException as exc:
+                    self._error = exc
+
+    def send(self, parts: list[bytes]) -> None:
+        """Queue one point's commands; the sending thread's failure, if it had one."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(parts)
+
+    def close(self) -> None:
+        """Wait until everything queued was sent; the sending thread's failure, if any."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """Stop sending now (after a failure): the socket is shut so that a blocked send
+        ends, and the thread is gone before the connection goes back to its pool."""
+        self._error = self._error or ConnectionError("bulk history transfer aborted")
+        self._raw.shut()
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.05)
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self._queue.get_nowait()
+        self._thread.join()
 
 
 class BulkPath:
@@ -169,7 +230,8 @@ class BulkPath:
         failures: list[BaseException] = []
         shas: dict[str, str] = {}  # backend name -> its script, loaded once per call
         raw = _Raw(his._folio.client, his._zset.server)
-        raw.allow(2 * max(len(job[2]) for job in jobs))  # two points in flight
+        raw.allow((_AHEAD + 2) * max(len(job[2]) for job in jobs))  # points in flight
+        sender = _Sender(raw)
         failed = True
         try:
             for rec, config, ts, vals in jobs:
@@ -177,14 +239,17 @@ class BulkPath:
                 if backend.name not in shas:
                     shas[backend.name] = backend.sha()
                 sha = shas[backend.name]
-                raw.send(self._commands(backend, his._key_id(rec), ts, vals, sha))
+                sender.send(self._commands(backend, his._key_id(rec), ts, vals, sha))
                 pending.append((rec, config, ts, vals, backend))
-                if len(pending) > 1:
+                if len(pending) > _AHEAD:
                     written.append((pending[0], self._finish(raw, pending.pop(0), failures)))
             while pending:
                 written.append((pending[0], self._finish(raw, pending.pop(0), failures)))
+            sender.close()
             failed = False
         finally:
+            if failed:
+                sender.abort()
             raw.close(failed)
         for (rec, config, ts, *_), count in written:
             if count:
