@@ -467,7 +467,7 @@ def _normalize(
             )
         vals = vals.astype(np.float64)
     elif vals.dtype.kind in "iuf":
-        vals = vals.astype(np.float64)
+        vals = vals.astype(np.float64, copy=False)
         if config.kind == "Bool" and not np.isin(vals, (0.0, 1.0)).all():
             raise HisWriteError(rec, "Bool point takes bool values (or 0 and 1)")
     else:
@@ -481,6 +481,8 @@ def _normalize(
     p = config.precision_ms
     if p != 1:
         ms = ms // p * p
+    if (ms[1:] > ms[:-1]).all():  # strictly increasing already: nothing to sort or drop
+        return np.ascontiguousarray(ms), np.ascontiguousarray(vals)
     order = np.argsort(ms, kind="stable")
     ms, vals = ms[order], vals[order]
     keep = np.ones(len(ms), dtype=bool)
@@ -510,5 +512,5 @@ def _epoch_ms(ts: np.ndarray) -> npt.NDArray[np.int64]:
         raw = ts.view(np.int64)
         return raw * (mul * count) if div == 1 else raw * count // div
     if ts.dtype.kind in "iu":
-        return ts.astype(np.int64)
+        return ts.astype(np.int64, copy=False)
     raise TypeError(f"ts must be int64 epoch ms or datetime64, not {ts.dtype}")
