@@ -239,3 +239,17 @@ def test_deep_record_reaches_the_follower(open_db) -> None:
     wait_for(lambda: db.cur_ver >= commit_ver, what="the follower catching up")
     assert db.read_by_id(later["id"])["dis"] == "later"
     assert db.read_by_id(rec["id"], False) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000 + "]" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000, "[" * 100_000]
+)
+def test_json_too_deep_is_a_parse_error(text: str) -> None:
+    """Haystack JSON nested past the interpreter's stack: ParseError, not RecursionError,
+    from the whole-text and the streaming reader."""
+    import io
+
+    with pytest.raises(ParseError, match="nested too deeply"):
+        hx.json.loads(text)
+    with pytest.raises(ParseError, match="nested too deeply"):
+        list(hx.json.iter_rows(io.StringIO(text)))

@@ -62,10 +62,17 @@ def loads(text: str | bytes) -> Any:
     Raises :class:`~hxredis.errors.ParseError` for text that is not JSON or not Haystack JSON.
     """
     try:
-        obj = _json.loads(text)
-    except ValueError as exc:
-        raise ParseError(f"Invalid JSON: {exc}") from None
-    return decode(obj)
+        try:
+            obj = _json.loads(text)
+        except ValueError as exc:
+            raise ParseError(f"Invalid JSON: {exc}") from None
+        return decode(obj)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> ParseError:
+    return ParseError("Invalid JSON: values nested too deeply for the interpreter's stack")
 
 
 def _number(n: Number) -> Any:
@@ -350,7 +357,13 @@ def iter_rows(stream: Readable) -> Iterator[dict[str, Any]]:
     (messages as :func:`loads`'s) or a document that holds no records, when the fault is
     reached: the records before it were yielded.
     """
-    win = _Window(stream)
+    try:
+        yield from _rows(_Window(stream))
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _rows(win: _Window) -> Iterator[dict[str, Any]]:
     first = win.peek()
     if first == "[":
         for n, obj in enumerate(win.items()):
