@@ -8,6 +8,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 from his_util import ts
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hxredis as hx
 from hxredis.his import bulk
@@ -83,6 +85,51 @@ def test_rewrites_keep_one_sample_per_timestamp(db: hx.Folio, point) -> None:
     assert np.array_equal(got_v, [0, np.nan, 1, np.nan, 2, np.nan, 3, np.nan, 4, np.nan], True)
     assert db.read_by_id(point["id"])["hisSize"] == hx.Number(10)
     assert len(db.his.read(point["id"])) == 10
+
+
+def _expand(arg: bytes) -> list[int]:
+    """The timestamps a ``prepare`` argument stands for."""
+    if arg[:1] == b"s":
+        return np.frombuffer(arg[1:], "<i8").tolist()
+    out: list[int] = []
+    for start, step, count in np.frombuffer(arg[1:], "<i8").reshape(-1, 3).tolist():
+        out += [start + step * i for i in range(count)]
+    return out
+
+
+@given(st.lists(st.integers(1, 50), max_size=60), st.integers(-(2**40), 2**40))
+def test_prepare_argument_stands_for_the_timestamps(gaps: list[int], first: int) -> None:
+    t = first + np.cumsum(np.array(gaps, dtype=np.int64))
+    arg = bulk.stamps_arg(t)
+    assert _expand(arg) == t.tolist()
+    regular = np.arange(1000, dtype=np.int64) * 60_000 + first
+    assert len(bulk.stamps_arg(regular)) == 1 + 24  # one run
+    assert len(arg) <= 1 + 8 * len(t)
+
+
+@pytest.mark.parametrize("grid", ["regular", "runs", "irregular"])
+def test_rewrites_drop_what_the_bulk_commands_would_not_replace(
+    db: hx.Folio, point, grid: str
+) -> None:
+    """Samples already at rewritten timestamps (NaN and INF in the side set of TimeSeries, any
+    value in a sorted set) are replaced; the others stay."""
+    old = T0 + np.arange(0, 400, dtype=np.int64) * 1000
+    db.his.write_arrays(point["id"], old, np.where(old % 3000 == 0, np.nan, np.inf))
+    if grid == "regular":
+        new = old[100:300:2]
+    elif grid == "runs":
+        new = np.concatenate([old[10:40:3], old[41:90:7], old[200:260]])
+    else:
+        new = np.sort(np.random.default_rng(5).choice(old, 80, replace=False))
+    db.his.write_arrays(point["id"], new, np.arange(float(len(new))))
+    got_t, got_v = db.his.read_arrays(point["id"])
+    expected = dict(
+        zip(old.tolist(), np.where(old % 3000 == 0, np.nan, np.inf).tolist(), strict=True)
+    )
+    expected.update(zip(new.tolist(), np.arange(float(len(new))).tolist(), strict=True))
+    assert got_t.tolist() == sorted(expected)
+    assert np.array_equal(got_v, [expected[t] for t in sorted(expected)], equal_nan=True)
+    assert db.read_by_id(point["id"])["hisSize"] == hx.Number(len(old))
 
 
 def test_bool_points_and_checks(db: hx.Folio, make_point) -> None:

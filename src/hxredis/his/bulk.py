@@ -265,7 +265,7 @@ class BulkPath:
         keys = backend.key_args(rec_id)
         parts = [
             pack_command("MULTI"),
-            pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "prepare", ts.tobytes()),
+            pack_command("EVALSHA", sha, len(keys), *keys, rec_id, "prepare", stamps_arg(ts)),
         ]
         main = keys[0].encode()
         if backend.name == "timeseries":
@@ -411,6 +411,21 @@ def _result(ts: npt.NDArray[np.int64], config: PointConfig) -> dict[str, Any]:
     """What ``post_his_write`` gets for a bulk write, as for ``his.write``."""
     first, last = (ms_datetime(int(t), config.zone) for t in (ts[0], ts[-1]))
     return {"count": Number(len(ts)), "span": Span(first, last)}
+
+
+def stamps_arg(ts: npt.NDArray[np.int64]) -> bytes:
+    """The ``prepare`` script's argument for strictly increasing ``ts``: ``r`` and runs of
+    (start, step, count) when that is shorter (regular data: one run), else ``s`` and each
+    timestamp; int64 little-endian."""
+    if len(ts) > 1:
+        step = np.diff(ts)
+        starts = np.concatenate(([0], np.flatnonzero(step[1:] != step[:-1]) + 1))
+        if 3 * len(starts) < len(ts):
+            counts = np.diff(np.append(starts, len(ts)))
+            return (
+                b"r" + np.stack([ts[starts], step[starts], counts], axis=1).astype("<i8").tobytes()
+            )
+    return b"s" + ts.astype("<i8").tobytes()
 
 
 def _chunks(n: int) -> int:

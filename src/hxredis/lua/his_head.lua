@@ -8,9 +8,10 @@
 --           n, then n pairs (epoch ms, code); the code '' removes the sample
 --   read:   lo, hi ('' for the whole history; epoch ms inclusive), limit (0: none),
 --           clip (epoch ms; '' for none)
---   prepare: ARGV[3] the bulk write's sorted timestamps (int64 little-endian): create the
---            history if needed, drop entries at those timestamps the bulk commands would
---            not replace (bulk writes run it first inside their MULTI)
+--   prepare: ARGV[3] the bulk write's sorted timestamps ('r' + runs of int64 little-endian
+--            start, step, count; or 's' + each timestamp): create the history if needed,
+--            drop entries at those timestamps the bulk commands would not replace (bulk
+--            writes run it first inside their MULTI)
 --   finish: publish the summary (bulk writes run it last inside their MULTI)
 -- Replies: {'ok', summary} | {'ok', flat ts, code, ts, code ...} for read
 --   | {'backend', type}: the point's data is in the other backend (nothing done)

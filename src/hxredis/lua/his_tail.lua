@@ -37,23 +37,34 @@ if redis.call('HEXISTS', recs, id) == 0 or redis.call('SISMEMBER', gc, id) == 1 
 end
 
 if op == 'prepare' then
-  -- ARGV[3]: the sorted timestamps of the bulk write, int64 little-endian; entries already
-  -- at those timestamps that the bulk commands would not replace are dropped here
+  -- ARGV[3]: the sorted timestamps of the bulk write: 'r' then runs (start, step, count) or
+  -- 's' then each timestamp, int64 little-endian; entries already at those timestamps that
+  -- the bulk commands would not replace are dropped here
   if kind == 'none' then
     B.create()
     return {'ok'}
   end
   local blob = ARGV[3]
-  local n = #blob / 8
-  if n == 0 then return {'ok'} end
-  local function at(j) return (struct.unpack('<i8', blob, (j - 1) * 8 + 1)) end
-  local j, tj = 1, at(1)
-  for _, entry in ipairs(B.members(tj, at(n))) do
-    while tj < entry[1] and j < n do
-      j = j + 1
-      tj = at(j)
+  local runs = blob:sub(1, 1) == 'r'
+  local size = runs and 24 or 8
+  local n = math.floor((#blob - 1) / size)
+  if n <= 0 then return {'ok'} end
+  local function run(j)  -- start, step, count of run j (a timestamp is a run of one)
+    if runs then
+      local s, step, c = struct.unpack('<i8i8i8', blob, (j - 1) * size + 2)
+      return s, step, c
     end
-    if tj == entry[1] then B.drop(entry[2]) end
+    return (struct.unpack('<i8', blob, (j - 1) * size + 2)), 1, 1
+  end
+  local j, s, step, c = 1, run(1)
+  local ls, lstep, lc = run(n)
+  for _, entry in ipairs(B.members(s, ls + lstep * (lc - 1))) do
+    local t = entry[1]
+    while s + step * (c - 1) < t and j < n do
+      j = j + 1
+      s, step, c = run(j)
+    end
+    if t >= s and t <= s + step * (c - 1) and (t - s) % step == 0 then B.drop(entry[2]) end
   end
   return {'ok'}
 end
