@@ -8,8 +8,8 @@ the span-read benchmark (default 10,000,000).
 
 from __future__ import annotations
 
-import math
 import os
+import statistics
 import time
 from datetime import datetime, timedelta
 
@@ -81,21 +81,18 @@ def test_write_many(benchmark, stack_server, plain_server, data, report, backend
         bare = [command for commands in points for command in commands]
         atomic = [pack_command("MULTI") + b"".join(c) + pack_command("EXEC") for c in points]
         drop_history(db, ids)  # the same memory state as write_many started from
-        raw, raw_atomic = math.inf, math.inf
-        for _round in range(2):  # the better of two, as write_many's median of two
-            for buffers in (bare, atomic):
+        times: dict[str, list[float]] = {"bare": [], "atomic": []}
+        for _round in range(2):  # the median of two, as for write_many
+            for kind, buffers in (("bare", bare), ("atomic", atomic)):
                 db.client.delete(*keys)
                 if backend == "timeseries":
                     for key in keys:
                         db.client.execute_command("TS.CREATE", key, "DUPLICATE_POLICY", "LAST")
                 start = time.perf_counter()
                 blast(db, buffers)
-                elapsed = time.perf_counter() - start
-                if buffers is bare:
-                    raw = min(raw, elapsed)
-                else:
-                    raw_atomic = min(raw_atomic, elapsed)
+                times[kind].append(time.perf_counter() - start)
         db.client.delete(*keys)
+        raw, raw_atomic = statistics.median(times["bare"]), statistics.median(times["atomic"])
         line = (
             f"write_many {POINTS} points x {SAMPLES:,} samples into {backend}: {t:.2f} s = "
             f"{n / t / 1e6:.2f} M samples/s; pre-built buffers from memory {raw:.2f} s, "
