@@ -162,8 +162,14 @@ class _Sender:
             if self._error is None:
                 try:
                     self._raw.send(parts)
-                except BaseException as exc:
+                except BaseException as exc:  # reported by send() and close()
                     self._error = exc
+                    self._raw.shut()  # a receive waiting for these replies ends now
+
+    @property
+    def error(self) -> BaseException | None:
+        """What the sending thread failed with, if it did."""
+        return self._error
 
     def send(self, parts: list[bytes]) -> None:
         """Queue one point's commands; the sending thread's failure, if it had one."""
@@ -248,6 +254,10 @@ class BulkPath:
                 written.append((pending[0], self._finish(raw, pending.pop(0), failures)))
             sender.close()
             failed = False
+        except ConnectionError:
+            if sender.error is None:
+                raise
+            raise sender.error from None  # the send failed first: that is the news
         finally:
             if failed:
                 sender.abort()
